@@ -1,0 +1,656 @@
+"""The sandbox client: one worker per script, one serialising dispatcher.
+
+Threads in the client (inside HexChat, or beside the emulator):
+
+* the backend's **main thread** (HexChat's GTK thread) does every backend
+  call: it serves worker requests, registers hooks, and runs hook callbacks,
+  which it forwards to the worker and waits for, with a deadline;
+* one **dispatcher thread** waits on every worker pipe and process sentinel at
+  once (``multiprocess.connection.wait``). It decodes what arrives with the
+  plain-data codec, puts it in that worker's inbox and asks the main thread
+  (``backend.call_soon``) to serve it. It never calls the backend API itself.
+
+Per worker the inbox is FIFO and served in order, so one-way calls stay in
+order with that worker's two-way calls. While the main thread waits for a
+hook's answer it serves only that worker's inbox: nested calls (a callback's
+``command()`` firing another of its hooks) work as in process.
+"""
+
+from __future__ import annotations
+
+import enum
+import itertools
+import os
+import queue
+import shutil
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, Optional, Set
+
+from multiprocess import connection as mp_connection
+
+from . import codec, dispatch, spawning
+from . import protocol as P
+from .api_table import Call
+from .backend import Backend
+
+# Markers the dispatcher thread puts in an inbox (never sent by a worker).
+_DIED = -1
+_BROKEN = -2
+
+#: Messages served per turn of the main loop before yielding back to HexChat.
+_SERVE_BUDGET = 256
+
+
+class State(enum.Enum):
+    STARTING = "starting"    # spawned, script loading
+    RUNNING = "running"
+    UNLOADING = "unloading"  # unload hooks running
+    STOPPED = "stopped"      # unloaded cleanly
+    FAILED = "failed"        # the script did not load
+    CRASHED = "crashed"      # the worker died
+
+
+@dataclass
+class RestartPolicy:
+    """Restart a crashed script after a growing delay; give up after
+    ``max_crashes`` crashes within ``window_s`` seconds."""
+
+    max_crashes: int = 3
+    window_s: float = 60.0
+    first_delay_ms: int = 1000
+
+
+@dataclass
+class Report:
+    """Something the user was told (also kept for ``/sandbox`` and tests)."""
+
+    script: str
+    kind: str     # 'crash' | 'late' | 'recovered' | 'error' | 'protocol' | 'restart'
+    text: str
+
+
+@dataclass
+class Script:
+    """Client-side record of one sandboxed script and its worker."""
+
+    path: str
+    deadline_ms: int
+    python: Optional[str]
+    name: str = ""
+    version: str = ""
+    description: str = ""
+    state: State = State.STARTING
+    worker: Optional[spawning.StartedWorker] = None
+    inbox: "queue.SimpleQueue[tuple]" = field(default_factory=queue.SimpleQueue)
+    scheduled: bool = False
+    backend_hooks: Dict[int, object] = field(default_factory=dict)
+    hook_names: Dict[int, str] = field(default_factory=dict)
+    timers_due: Set[int] = field(default_factory=set)
+    awaiting: Set[int] = field(default_factory=set)
+    replies: Dict[int, tuple] = field(default_factory=dict)
+    abandoned: Set[int] = field(default_factory=set)
+    late_call: Optional[int] = None
+    late_since: float = 0.0
+    late_what: str = ""
+    missed_events: int = 0
+    late_count: int = 0
+    crash_times: List[float] = field(default_factory=list)
+    gui: Optional[object] = None
+    dead: bool = False
+    exitcode: Optional[int] = None
+    load_error: str = ""
+
+    @property
+    def label(self) -> str:
+        return self.name or os.path.basename(self.path)
+
+    @property
+    def pid(self) -> Optional[int]:
+        return self.worker.pid if self.worker else None
+
+    @property
+    def late(self) -> bool:
+        return self.late_call is not None
+
+    def send(self, msg: tuple) -> bool:
+        """Send to the worker; False if its pipe is gone (death is noticed
+        through the sentinel, not here)."""
+        if self.dead or self.worker is None:
+            return False
+        try:
+            self.worker.conn.send_bytes(codec.encode(msg))
+            return True
+        except (OSError, ValueError):
+            return False
+
+
+class SandboxError(Exception):
+    """A request to the sandbox that cannot be done (shown to the user)."""
+
+
+class Sandbox:
+    """Runs HexChat scripts in worker processes against a :class:`Backend`.
+
+    All public methods are called on the backend's main thread.
+    """
+
+    def __init__(self, backend: Backend, *, python: Optional[str] = None,
+                 deadline_ms: int = 500, memory_limit_mb: int = 0,
+                 restart: Optional[RestartPolicy] = None,
+                 on_report: Optional[Callable[[Report], None]] = None) -> None:
+        self.backend = backend
+        self.python = python
+        self.deadline_ms = deadline_ms
+        self.memory_limit_mb = memory_limit_mb
+        self.restart = restart
+        self.on_report = on_report
+        self.scripts: List[Script] = []
+        self.reports: List[Report] = []
+        self._handlers = dispatch.HANDLERS
+        self._ids = itertools.count(1)
+        self._runtime_dir = spawning.private_runtime_dir()
+        self._lock = threading.Lock()
+        self._watched: List[Script] = []
+        self._wake_r, self._wake_w = os.pipe()
+        self._closing = False
+        self._thread = threading.Thread(target=self._dispatch_forever,
+                                        name="hexsandbox-dispatcher", daemon=True)
+        self._thread.start()
+
+    # ================================================================ public
+    def load(self, path: str, *, deadline_ms: Optional[int] = None,
+             python: Optional[str] = None) -> Script:
+        """Start ``path`` in a new worker. Returns at once; the script's
+        ``state`` leaves STARTING when it has loaded or failed."""
+        path = os.path.abspath(os.path.expanduser(path))
+        if not os.path.isfile(path):
+            raise SandboxError(f"no such script: {path}")
+        if any(s.path == path and s.state in (State.STARTING, State.RUNNING)
+               for s in self.scripts):
+            raise SandboxError(f"{os.path.basename(path)} is already loaded")
+        script = Script(path=path, deadline_ms=deadline_ms or self.deadline_ms,
+                        python=python or self.python)
+        self._start(script)
+        self.scripts.append(script)
+        return script
+
+    def unload(self, script: Script, *, grace_ms: int = 5000) -> None:
+        """Run the script's unload hooks in its worker, then let it exit.
+
+        Its hooks stop at once; a worker that has not exited after
+        ``grace_ms`` is killed.
+        """
+        if script.state in (State.STOPPED, State.FAILED, State.CRASHED) or script.dead:
+            self._forget(script)
+            return
+        self._drop_hooks(script)
+        script.state = State.UNLOADING
+        if not script.send((P.UNLOAD,)):
+            return
+        self.backend.hook_timer(grace_ms, lambda: self._kill_if_alive(script))
+
+    def reload(self, script: Script) -> Script:
+        """Unload, then load the same file again in a fresh worker."""
+        self.unload(script)
+        self._forget(script)
+        return self.load(script.path, deadline_ms=script.deadline_ms, python=script.python)
+
+    def find(self, name: str) -> Optional[Script]:
+        """A script by module name, file name or path (as /py unload does)."""
+        for script in self.scripts:
+            if name in (script.name, script.path, os.path.basename(script.path)):
+                return script
+        return None
+
+    def stack(self, script: Script, timeout: float = 1.0) -> str:
+        """The Python stacks of every thread of the script's worker.
+
+        Asks the worker's receiver thread (works while a callback spins or
+        sleeps); if that does not answer in time, makes ``faulthandler``
+        write the stacks to the worker's stderr file and reads them there.
+        """
+        if script.dead:
+            raise SandboxError(f"{script.label} is not running")
+        call_id = next(self._ids)
+        script.awaiting.add(call_id)
+        script.send((P.STACK, call_id))
+        reply = self._wait_reply(script, call_id, timeout)
+        if reply is not None and reply[0] == P.REPLY and isinstance(reply[2], str):
+            return reply[2]
+        assert script.worker is not None
+        before = os.path.getsize(script.worker.stderr_path)
+        spawning.kill(script.worker, spawning.signal.SIGUSR1)
+        _wait_for_growth(script.worker.stderr_path, before, timeout)
+        with open(script.worker.stderr_path, "rb") as f:
+            f.seek(before)
+            return f.read().decode("utf-8", "replace")
+
+    def run_in_worker(self, script: Script, fn: Callable[[], Any], timeout: float = 10.0) -> Any:
+        """Run ``fn`` (shipped with cloudpickle) on the worker's callback
+        thread and return its plain-data result. For tests and tools: it also
+        acts as a barrier behind every callback queued before it."""
+        import cloudpickle
+
+        call_id = next(self._ids)
+        script.awaiting.add(call_id)
+        if not script.send((P.RUN, call_id, cloudpickle.dumps(fn))):
+            raise SandboxError(f"{script.label} is not running")
+        reply = self._wait_reply(script, call_id, timeout)
+        if reply is None:
+            raise TimeoutError(f"{script.label} did not answer within {timeout} s")
+        if reply[0] == P.FAIL:
+            raise SandboxError(f"{script.label}: {reply[2]}")
+        return reply[2]
+
+    def shutdown(self, timeout: float = 3.0) -> None:
+        """Unload every script and wait (serving their calls) until their
+        workers exit; kill what is left at the deadline. Called when HexChat
+        unloads the client or quits."""
+        end = time.monotonic() + timeout
+        for script in list(self.scripts):
+            if not script.dead and script.state in (State.STARTING, State.RUNNING):
+                self._drop_hooks(script)
+                script.state = State.UNLOADING
+                script.send((P.UNLOAD,))
+        for script in list(self.scripts):
+            while not script.dead and time.monotonic() < end:
+                try:
+                    msg = script.inbox.get(timeout=max(0.0, end - time.monotonic()))
+                except queue.Empty:
+                    break
+                self._handle(script, msg)
+        for script in list(self.scripts):
+            if script.worker is not None and not script.dead:
+                spawning.kill(script.worker)
+                script.worker.process.join(1.0)
+                self._mark_dead(script)
+        self._closing = True
+        os.write(self._wake_w, b"x")
+        self._thread.join(2.0)
+        for fd in (self._wake_r, self._wake_w):
+            os.close(fd)
+        shutil.rmtree(self._runtime_dir, ignore_errors=True)
+
+    def report(self, script: Script, kind: str, text: str) -> None:
+        """Tell the user, once, in the tab they are looking at."""
+        report = Report(script.label, kind, text)
+        self.reports.append(report)
+        if self.on_report is not None:
+            self.on_report(report)
+            return
+        backend = self.backend
+        previous = backend.get_context()
+        backend.set_context(backend.front_context())
+        backend.prnt(text)
+        backend.set_context(previous)
+
+    # ========================================================= main thread
+    def _start(self, script: Script) -> None:
+        script.worker = spawning.start_worker(
+            script.path, context=self.backend.get_context(), python=script.python,
+            runtime_dir=self._runtime_dir, memory_limit_mb=self.memory_limit_mb)
+        with self._lock:
+            self._watched.append(script)
+        os.write(self._wake_w, b"x")
+
+    def _schedule(self, script: Script) -> None:
+        if not script.scheduled:
+            script.scheduled = True
+            self.backend.call_soon(lambda: self._serve(script))
+
+    def _serve(self, script: Script) -> None:
+        """Serve what the worker sent, in order (main thread)."""
+        script.scheduled = False
+        for _ in range(_SERVE_BUDGET):
+            try:
+                msg = script.inbox.get_nowait()
+            except queue.Empty:
+                return
+            self._handle(script, msg)
+        self._schedule(script)  # more left: let HexChat breathe first
+
+    def _handle(self, script: Script, msg: tuple) -> None:
+        kind = msg[0]
+        if kind == P.REQUEST:
+            _, call_id, method, ctx, args = msg
+            try:
+                reply: tuple = (P.REPLY, call_id, self._call(script, method, ctx, args))
+            except dispatch.CallError as exc:
+                reply = (P.FAIL, call_id, [exc.exc_type, exc.message])
+            except Exception as exc:  # a backend failure must not kill the client
+                reply = (P.FAIL, call_id, ["RuntimeError", f"{method}: {exc}"])
+            script.send(reply)
+        elif kind == P.NOTE:
+            _, _, method, ctx, args = msg
+            try:
+                self._call(script, method, ctx, args)
+            except Exception as exc:
+                self.report(script, "error",
+                            f"hexsandbox: {script.label}: {method}() failed: {exc}")
+        elif kind in (P.REPLY, P.FAIL):
+            self._late_reply(script, msg)
+        elif kind == _DIED:
+            self._reap(script)
+        elif kind == _BROKEN:
+            self._drop_broken(script, msg[1])
+
+    def _call(self, script: Script, method: str, ctx: Optional[int], args: List[Any]) -> Any:
+        control = _CONTROL_NOTES.get(method)
+        if control is not None:
+            return control(self, script, args)
+        handler = self._handlers.get(method)
+        if handler is None:
+            raise dispatch.CallError("AttributeError", f"hexsandbox: unknown call {method!r}")
+        return handler(self, script, ctx, args)
+
+    def _wait_reply(self, script: Script, call_id: int, timeout: float) -> Optional[tuple]:
+        """Wait on the main thread for the worker's answer to ``call_id``,
+        serving its other messages meanwhile. None on timeout or death."""
+        script.awaiting.add(call_id)
+        end = time.monotonic() + timeout
+        try:
+            while True:
+                if call_id in script.replies:
+                    return script.replies.pop(call_id)
+                remaining = end - time.monotonic()
+                if remaining <= 0 or script.dead:
+                    return None
+                try:
+                    msg = script.inbox.get(timeout=remaining)
+                except queue.Empty:
+                    continue
+                if msg[0] in (P.REPLY, P.FAIL) and msg[1] == call_id:
+                    return msg
+                self._handle(script, msg)
+        finally:
+            script.awaiting.discard(call_id)
+
+    def _late_reply(self, script: Script, msg: tuple) -> None:
+        call_id = msg[1]
+        if call_id in script.awaiting:
+            script.replies[call_id] = msg  # an outer wait will pick it up
+            return
+        if call_id in script.abandoned:
+            script.abandoned.discard(call_id)
+            if script.late_call == call_id:
+                script.late_call = None
+                took = time.monotonic() - script.late_since
+                self.report(script, "recovered",
+                            f"hexsandbox: {script.label} is answering again after {took:.1f} s "
+                            f"({script.missed_events} events went on without it).")
+                script.missed_events = 0
+
+    # ------------------------------------------------------------- hooks
+    def register_hook(self, script: Script, call: Call, hook_id: int, args: List[Any]) -> None:
+        """Register a backend hook that forwards to the worker's callback."""
+        if script.state not in (State.STARTING, State.RUNNING) or hook_id in script.backend_hooks:
+            return
+        backend = self.backend
+        kind = call.hook
+
+        def forward(word: List[str], word_eol: List[str], server_time: int) -> int:
+            return self._call_hook(script, hook_id, word, word_eol, server_time)
+
+        if kind == "command":
+            name, priority, help_text = args
+            handle = backend.hook_command(name, priority, help_text, forward)
+        elif kind == "print":
+            name, priority = args
+            handle = backend.hook_print(name, priority, forward, call.with_attrs)
+        elif kind == "server":
+            name, priority = args
+            handle = backend.hook_server(name, priority, forward, call.with_attrs)
+        else:  # timer
+            name = f"timer {args[0]} ms"
+            handle = backend.hook_timer(max(0, args[0]), lambda: self._fire_timer(script, hook_id))
+        script.backend_hooks[hook_id] = handle
+        script.hook_names[hook_id] = f"{kind} {name!r}" if kind != "timer" else name
+
+    def remove_hook(self, script: Script, hook_id: int) -> None:
+        handle = script.backend_hooks.pop(hook_id, None)
+        script.hook_names.pop(hook_id, None)
+        script.timers_due.discard(hook_id)
+        if handle is not None:
+            self.backend.unhook(handle)
+
+    def _drop_hooks(self, script: Script) -> None:
+        for hook_id in list(script.backend_hooks):
+            self.remove_hook(script, hook_id)
+        if script.gui is not None:
+            self.backend.plugingui_remove(script.gui)
+            script.gui = None
+
+    def _call_hook(self, script: Script, hook_id: int, word: List[str], word_eol: List[str],
+                   server_time: int) -> int:
+        """A hook fired in HexChat: ask the worker, wait at most its deadline."""
+        if script.dead or script.state not in (State.STARTING, State.RUNNING):
+            return 0
+        if script.late:
+            script.missed_events += 1
+            return 0
+        call_id = next(self._ids)
+        ctx = self.backend.get_context()
+        if not script.send((P.CALL, call_id, hook_id, ctx, [word, word_eol, server_time])):
+            return 0
+        reply = self._wait_reply(script, call_id, script.deadline_ms / 1000.0)
+        if reply is None:
+            if not script.dead:
+                self._mark_late(script, call_id, script.hook_names.get(hook_id, "a hook"))
+            return 0
+        value = reply[2] if reply[0] == P.REPLY else 0
+        return value if type(value) is int and 0 <= value <= 3 else 0
+
+    def _mark_late(self, script: Script, call_id: int, what: str) -> None:
+        script.abandoned.add(call_id)
+        script.late_call = call_id
+        script.late_since = time.monotonic()
+        script.late_what = what
+        script.late_count += 1
+        self.report(script, "late",
+                    f"hexsandbox: {script.label} did not answer {what} within "
+                    f"{script.deadline_ms} ms; HexChat goes on without it. "
+                    f"/sandbox stack {script.label} shows where it is stuck.")
+
+    def _fire_timer(self, script: Script, hook_id: int) -> bool:
+        """A timer is due. Timers do not eat anything, so HexChat does not
+        wait: the worker answers with a ``timer_done`` note. A timer whose
+        last run has not finished is not fired again (no pile-up)."""
+        if script.dead or hook_id not in script.backend_hooks:
+            return False
+        if hook_id not in script.timers_due:
+            script.timers_due.add(hook_id)
+            script.send((P.FIRE, 0, hook_id, self.backend.get_context(), []))
+        return True
+
+    # ----------------------------------------------------- bookkeeping notes
+    def _note_loaded(self, script: Script, args: List[Any]) -> None:
+        name, version, description = (str(a) for a in (args + ["", "", ""])[:3])
+        script.name, script.version, script.description = name, version, description
+        if script.state is State.STARTING:
+            script.state = State.RUNNING
+            script.gui = self.backend.plugingui_add(script.path, name, description, version)
+
+    def _note_load_failed(self, script: Script, args: List[Any]) -> None:
+        script.load_error = str(args[0]) if args else "failed to load"
+        script.state = State.FAILED
+        self._drop_hooks(script)
+
+    def _note_timer_done(self, script: Script, args: List[Any]) -> None:
+        if len(args) != 2 or type(args[0]) is not int:
+            raise dispatch.CallError("TypeError", "timer_done takes (hook_id, keep)")
+        hook_id, keep = args
+        script.timers_due.discard(hook_id)
+        if not keep:
+            self.remove_hook(script, hook_id)
+
+    def _note_unloaded(self, script: Script, args: List[Any]) -> None:
+        script.state = State.STOPPED
+
+    # ------------------------------------------------------------- deaths
+    def _reap(self, script: Script) -> None:
+        """The worker process ended: clean up and say what happened, once."""
+        self._mark_dead(script)
+        self._drop_hooks(script)
+        code = script.exitcode
+        if script.state is State.UNLOADING and code == 0:
+            script.state = State.STOPPED
+        if script.state in (State.STOPPED, State.FAILED):
+            self._forget(script)
+            return
+        was_starting = script.state is State.STARTING
+        script.state = State.CRASHED
+        how = spawning.exit_description(code)
+        tail = spawning.stderr_tail(script.worker.stderr_path) if script.worker else []
+        where = "while loading" if was_starting else "and was stopped"
+        text = f"hexsandbox: {script.label} crashed {where} ({how})."
+        if tail:
+            text += " Last output: " + " | ".join(tail)
+        self.report(script, "crash", text)
+        self._maybe_restart(script)
+
+    def _mark_dead(self, script: Script) -> None:
+        if script.dead:
+            return
+        script.dead = True
+        if script.worker is not None:
+            script.worker.process.join(0.5)
+            script.exitcode = script.worker.process.exitcode
+            try:
+                script.worker.conn.close()
+            except OSError:
+                pass
+        with self._lock:
+            if script in self._watched:
+                self._watched.remove(script)
+        script.late_call = None
+
+    def _drop_broken(self, script: Script, why: str) -> None:
+        """A worker sent bytes that are not a valid message: stop it."""
+        if script.dead:
+            return
+        self.report(script, "protocol",
+                    f"hexsandbox: {script.label} sent a malformed message and was stopped ({why}).")
+        script.state = State.STOPPED  # reported here; the reaper stays quiet
+        self._drop_hooks(script)
+        if script.worker is not None:
+            spawning.kill(script.worker)
+
+    def _kill_if_alive(self, script: Script) -> bool:
+        if not script.dead and script.worker is not None:
+            spawning.kill(script.worker)
+        return False
+
+    def _forget(self, script: Script) -> None:
+        if script in self.scripts and script.dead:
+            self.scripts.remove(script)
+            if script.worker is not None:
+                try:
+                    os.unlink(script.worker.stderr_path)
+                except OSError:
+                    pass
+
+    def _maybe_restart(self, script: Script) -> None:
+        policy = self.restart
+        if policy is None:
+            return
+        now = time.monotonic()
+        script.crash_times = [t for t in script.crash_times if now - t < policy.window_s] + [now]
+        crashes = len(script.crash_times)
+        if crashes > policy.max_crashes:
+            self.report(script, "restart",
+                        f"hexsandbox: {script.label} crashed {crashes} times in "
+                        f"{policy.window_s:.0f} s; not restarting it again.")
+            return
+        delay = policy.first_delay_ms * 2 ** (crashes - 1)
+        self.report(script, "restart", f"hexsandbox: restarting {script.label} in {delay / 1000:.0f} s.")
+
+        def again() -> bool:
+            if script in self.scripts and script.state is State.CRASHED:
+                self.scripts.remove(script)
+                fresh = self.load(script.path, deadline_ms=script.deadline_ms, python=script.python)
+                fresh.crash_times = script.crash_times
+            return False
+
+        self.backend.hook_timer(delay, again)
+
+    # =================================================== dispatcher thread
+    def _dispatch_forever(self) -> None:
+        """Wait on every pipe and sentinel; feed inboxes; never call the backend."""
+        while not self._closing:
+            with self._lock:
+                scripts = list(self._watched)
+            waitables: Dict[Any, Any] = {self._wake_r: None}
+            for script in scripts:
+                if script.worker is None or script.dead:
+                    continue
+                if not getattr(script, "_eof", False):
+                    waitables[script.worker.conn] = script
+                waitables[script.worker.sentinel] = script
+            try:
+                ready = mp_connection.wait(list(waitables))
+            except (OSError, ValueError):
+                continue  # a pipe closed under us; rebuild the set
+            for obj in ready:
+                if obj == self._wake_r:
+                    os.read(self._wake_r, 4096)
+                    continue
+                script = waitables[obj]
+                if obj is script.worker.conn:
+                    self._read_available(script)
+                elif not getattr(script, "_reaped_seen", False):
+                    self._read_available(script, until_eof=True)
+                    script._reaped_seen = True  # type: ignore[attr-defined]
+                    with self._lock:
+                        if script in self._watched:
+                            self._watched.remove(script)
+                    script.inbox.put((_DIED,))
+                    self._schedule(script)
+
+    def _read_available(self, script: Script, until_eof: bool = False) -> None:
+        conn = script.worker.conn
+        for _ in range(1000):
+            try:
+                if not conn.poll(0):
+                    break
+                data = conn.recv_bytes(codec.MAX_MESSAGE_BYTES)
+            except EOFError:
+                script._eof = True  # type: ignore[attr-defined]
+                break
+            except OSError as exc:  # oversized message or broken pipe
+                script._eof = True  # type: ignore[attr-defined]
+                script.inbox.put((_BROKEN, f"unreadable message: {exc}"))
+                break
+            try:
+                msg = P.check_worker_message(codec.decode(data))
+            except (codec.CodecError, P.ProtocolError) as exc:
+                script._eof = True  # type: ignore[attr-defined]
+                script.inbox.put((_BROKEN, str(exc)))
+                break
+            script.inbox.put(msg)
+        self._schedule(script)
+
+
+_CONTROL_NOTES: Dict[str, Callable[[Sandbox, Script, List[Any]], Any]] = {
+    "loaded": Sandbox._note_loaded,
+    "load_failed": Sandbox._note_load_failed,
+    "timer_done": Sandbox._note_timer_done,
+    "unloaded": Sandbox._note_unloaded,
+}
+
+
+def _wait_for_growth(path: str, size: int, timeout: float) -> None:
+    """Wait (bounded) for faulthandler's dump to land in the stderr file.
+
+    A signal handler gives no completion event, so this polls the file size
+    in short steps; it is used only when the worker cannot answer at all.
+    """
+    end = time.monotonic() + timeout
+    last = size
+    while time.monotonic() < end:
+        time.sleep(0.02)
+        current = os.path.getsize(path)
+        if current > size and current == last:
+            return
+        last = current
