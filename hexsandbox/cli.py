@@ -1,0 +1,81 @@
+"""The ``hexsandbox`` command line: install, uninstall, check, demo."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import List, Optional
+
+
+def _cmd_install(args: argparse.Namespace) -> int:
+    from .install import InstallError, install
+
+    try:
+        result = install(args.config_dir, args.python)
+    except InstallError as exc:
+        print(f"hexsandbox: {exc}", file=sys.stderr)
+        return 2
+    print(f"Installed the loader: {result.loader}")
+    print(f"Put scripts to sandbox in: {result.sandbox}")
+    print(f"Workers run with: {result.python}")
+    print("Restart HexChat (or type /py load hexsandbox_loader.py), then /sandbox help.")
+    return 0
+
+
+def _cmd_uninstall(args: argparse.Namespace) -> int:
+    from .install import uninstall
+
+    removed = uninstall(args.config_dir)
+    if not removed:
+        print("hexsandbox: nothing to remove (no loader installed).")
+    for path in removed:
+        print(f"Removed {path}")
+    return 0
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from .check import run_check
+
+    return run_check(args.paths, workers=args.workers, junitxml=args.junitxml,
+                     json_path=args.json, deadline_ms=args.deadline_ms)
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    return run_demo()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hexsandbox", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("install", help="wire hexsandbox into HexChat")
+    p.add_argument("--config-dir", help="HexChat config dir (default: ~/.config/hexchat)")
+    p.add_argument("--python", help="Python the workers run with (default: this one)")
+    p.set_defaults(func=_cmd_install)
+
+    p = sub.add_parser("uninstall", help="remove what install added")
+    p.add_argument("--config-dir")
+    p.set_defaults(func=_cmd_uninstall)
+
+    p = sub.add_parser("check", help="smoke-test legacy scripts against the emulator")
+    p.add_argument("paths", nargs="+", help="scripts or folders of scripts")
+    p.add_argument("-n", dest="workers", type=int, default=1, help="scripts checked in parallel")
+    p.add_argument("--junitxml", help="write a JUnit XML report")
+    p.add_argument("--json", help="write a JSON report")
+    p.add_argument("--deadline-ms", type=int, default=2000, help="hook deadline per script")
+    p.set_defaults(func=_cmd_check)
+
+    p = sub.add_parser("demo", help="run the example scripts sandboxed on the emulator")
+    p.set_defaults(func=_cmd_demo)
+    return parser
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

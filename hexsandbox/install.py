@@ -1,0 +1,164 @@
+"""``hexsandbox install`` / ``uninstall``: wire hexsandbox into a user's HexChat.
+
+Install writes one small loader script into ``<configdir>/addons/``, which
+HexChat's Python plugin autoloads. HexChat embeds Debian's system Python, which
+does not see the virtualenv (or user site) hexsandbox was installed into, so
+the loader puts exactly the folders holding hexsandbox and its dependencies on
+``sys.path`` and names the Python the workers run with. Uninstall removes the
+loader and the folders install created (if still empty): nothing else.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import re
+import sys
+from dataclasses import dataclass
+from typing import List, Optional
+
+from . import __version__
+from .config import sandbox_dir
+
+LOADER_NAME = "hexsandbox_loader.py"
+_MARKER = "# hexsandbox-install:"
+
+_PYTHON_PLUGIN_GLOBS = (
+    "/usr/lib/*/hexchat/plugins/python.so",
+    "/usr/lib/hexchat/plugins/python.so",
+    "/usr/lib64/hexchat/plugins/python.so",
+    "/usr/local/lib/hexchat/plugins/python.so",
+    "/var/lib/flatpak/runtime/io.github.Hexchat.Plugin.Python/*/*/*/files/lib/*python*.so",
+    os.path.expanduser("~/.local/share/flatpak/runtime/io.github.Hexchat.Plugin.Python/*/*/*/files/lib/*python*.so"),
+)
+
+LOADER_TEMPLATE = '''\
+__module_name__ = "hexsandbox"
+__module_version__ = {version!r}
+__module_description__ = "Runs the scripts in {sandbox} in their own processes"
+# Written by `hexsandbox install`; `hexsandbox uninstall` removes it.
+{marker} {manifest}
+import sys
+
+for _path in {paths!r}:
+    if _path not in sys.path:
+        sys.path.insert(0, _path)
+
+import hexsandbox.host
+
+hexsandbox.host.start(globals(), python={python!r})
+'''
+
+
+class InstallError(Exception):
+    """Install cannot go on; the message says what to do."""
+
+
+@dataclass
+class InstallResult:
+    loader: str
+    sandbox: str
+    python: str
+    warnings: List[str]
+
+
+def find_config_dir(explicit: Optional[str] = None) -> str:
+    """The given dir, else HexChat's (XDG), else the Flatpak one if only it exists."""
+    if explicit:
+        return os.path.abspath(os.path.expanduser(explicit))
+    xdg = os.environ.get("XDG_CONFIG_HOME") or os.path.expanduser("~/.config")
+    native = os.path.join(xdg, "hexchat")
+    flatpak = os.path.expanduser("~/.var/app/io.github.Hexchat/config/hexchat")
+    if not os.path.isdir(native) and os.path.isdir(flatpak):
+        return flatpak
+    return native
+
+
+def find_python_plugin() -> Optional[str]:
+    for pattern in _PYTHON_PLUGIN_GLOBS:
+        found = sorted(glob.glob(pattern))
+        if found:
+            return found[0]
+    return None
+
+
+def embedded_python_version(plugin_path: str) -> Optional[str]:
+    """'3.11' for a python.so linked against libpython3.11."""
+    try:
+        with open(plugin_path, "rb") as f:
+            match = re.search(rb"libpython(3\.\d+)", f.read())
+    except OSError:
+        return None
+    return match.group(1).decode() if match else None
+
+
+def import_paths() -> List[str]:
+    """Folders that must be on HexChat's sys.path: where hexsandbox and its
+    dependencies are installed (de-duplicated, in order)."""
+    import cloudpickle
+    import dill
+    import multiprocess
+
+    paths: List[str] = []
+    for module in (sys.modules[__package__], multiprocess, dill, cloudpickle):
+        folder = os.path.dirname(os.path.dirname(os.path.abspath(module.__file__)))
+        if folder not in paths:
+            paths.append(folder)
+    return paths
+
+
+def install(config_dir: Optional[str] = None, python: Optional[str] = None,
+            require_plugin: bool = True) -> InstallResult:
+    config_dir = find_config_dir(config_dir)
+    warnings: List[str] = []
+    plugin = find_python_plugin()
+    if plugin is None and require_plugin:
+        raise InstallError(
+            "HexChat's Python plugin is not installed, so HexChat cannot run hexsandbox. "
+            "On Debian/Ubuntu: sudo apt install hexchat-python3 "
+            "(Flatpak: flatpak install io.github.Hexchat.Plugin.Python).")
+    if plugin is not None:
+        embedded = embedded_python_version(plugin)
+        mine = f"{sys.version_info[0]}.{sys.version_info[1]}"
+        if embedded and embedded != mine:
+            raise InstallError(
+                f"HexChat embeds Python {embedded} but hexsandbox is installed for Python {mine}; "
+                f"install it with python{embedded} (e.g. python{embedded} -m pip install --user hexsandbox).")
+    python = python or sys.executable
+    created = []
+    addons = os.path.join(config_dir, "addons")
+    sandbox = sandbox_dir(config_dir)
+    for folder in (config_dir, addons, sandbox):
+        if not os.path.isdir(folder):
+            os.makedirs(folder, mode=0o700)
+            created.append(folder)
+    loader = os.path.join(addons, LOADER_NAME)
+    manifest = json.dumps({"created": created})
+    with open(loader, "w", encoding="utf-8") as f:
+        f.write(LOADER_TEMPLATE.format(version=__version__, sandbox=sandbox, marker=_MARKER,
+                                       manifest=manifest, paths=import_paths(), python=python))
+    os.chmod(loader, 0o600)
+    return InstallResult(loader, sandbox, python, warnings)
+
+
+def uninstall(config_dir: Optional[str] = None) -> List[str]:
+    """Remove what install added; returns the paths removed."""
+    config_dir = find_config_dir(config_dir)
+    loader = os.path.join(config_dir, "addons", LOADER_NAME)
+    if not os.path.isfile(loader):
+        return []
+    created: List[str] = []
+    with open(loader, encoding="utf-8") as f:
+        for line in f:
+            if line.startswith(_MARKER):
+                created = json.loads(line[len(_MARKER):]).get("created", [])
+    os.unlink(loader)
+    removed = [loader]
+    for folder in reversed(created):
+        try:
+            os.rmdir(folder)  # only if empty: never the user's scripts
+            removed.append(folder)
+        except OSError:
+            pass
+    return removed
