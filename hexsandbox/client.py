@@ -320,7 +320,7 @@ class Sandbox:
             except dispatch.CallError as exc:
                 reply = (P.FAIL, call_id, [exc.exc_type, exc.message])
             except Exception as exc:  # a backend failure must not kill the client
-                reply = (P.FAIL, call_id, ["RuntimeError", f"{method}: {exc}"])
+                reply = (P.FAIL, call_id, _failure(method, exc))
             script.send(reply)
         elif kind == P.NOTE:
             _, _, method, ctx, args = msg
@@ -638,6 +638,16 @@ _CONTROL_NOTES: Dict[str, Callable[[Sandbox, Script, List[Any]], Any]] = {
     "timer_done": Sandbox._note_timer_done,
     "unloaded": Sandbox._note_unloaded,
 }
+
+
+def _failure(method: str, exc: Exception) -> List[str]:
+    """What the worker should raise for a backend exception: the same type
+    and message where it is a plain builtin (``KeyError('list not
+    available')`` from get_list), else RuntimeError naming the call."""
+    name = type(exc).__name__
+    if name in P.RAISABLE and len(exc.args) == 1 and isinstance(exc.args[0], str):
+        return [name, exc.args[0]]
+    return ["RuntimeError", f"{method}: {exc}"]
 
 
 def _wait_for_growth(path: str, size: int, timeout: float) -> None:

@@ -331,7 +331,7 @@ def load_script(runtime: WorkerRuntime, path: str) -> bool:
         plugin.description = globals_.get("__module_description__", "")
     except Exception as e:
         runtime.oneway("prnt", runtime.current_ctx, [f"Failed to load module: {e}"])
-        traceback.print_exc()
+        _print_callback_error()  # the traceback, from the script's own frames
         sys.stderr.flush()
         runtime.oneway("load_failed", runtime.current_ctx, [_load_error_kind(e)])
         return False
