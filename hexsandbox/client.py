@@ -99,6 +99,7 @@ class Script:
     crash_times: List[float] = field(default_factory=list)
     gui: Optional[object] = None
     dead: bool = False
+    broken: bool = False  # sent an unreadable message; being dropped
     exitcode: Optional[int] = None
     load_error: str = ""
 
@@ -502,7 +503,7 @@ class Sandbox:
         was_starting = script.state is State.STARTING
         script.state = State.CRASHED
         how = spawning.exit_description(code)
-        tail = spawning.stderr_tail(script.worker.stderr_path) if script.worker else []
+        tail = spawning.crash_summary(script.worker.stderr_path, script.path) if script.worker else []
         where = "while loading" if was_starting else "and was stopped"
         text = f"hexsandbox: {script.label} crashed {where} ({how})."
         if tail:
@@ -528,7 +529,7 @@ class Sandbox:
 
     def _drop_broken(self, script: Script, why: str) -> None:
         """A worker sent bytes that are not a valid message: stop it."""
-        if script.dead:
+        if script.dead or script.state is State.STOPPED:
             return
         self.report(script, "protocol",
                     f"hexsandbox: {script.label} sent a malformed message and was stopped ({why}).")
@@ -609,6 +610,8 @@ class Sandbox:
                     self._schedule(script)
 
     def _read_available(self, script: Script, until_eof: bool = False) -> None:
+        if script.broken:
+            return  # the pipe is in an unknown state: read nothing more from it
         conn = script.worker.conn
         for _ in range(1000):
             try:
@@ -619,13 +622,13 @@ class Sandbox:
                 script._eof = True  # type: ignore[attr-defined]
                 break
             except OSError as exc:  # oversized message or broken pipe
-                script._eof = True  # type: ignore[attr-defined]
+                script._eof = script.broken = True  # type: ignore[attr-defined]
                 script.inbox.put((_BROKEN, f"unreadable message: {exc}"))
                 break
             try:
                 msg = P.check_worker_message(codec.decode(data))
             except (codec.CodecError, P.ProtocolError) as exc:
-                script._eof = True  # type: ignore[attr-defined]
+                script._eof = script.broken = True  # type: ignore[attr-defined]
                 script.inbox.put((_BROKEN, str(exc)))
                 break
             script.inbox.put(msg)

@@ -122,7 +122,7 @@ def exit_description(exitcode: Optional[int]) -> str:
     return f"exit code {exitcode}"
 
 
-def stderr_tail(path: str, lines: int = 6, max_bytes: int = 8192) -> list:
+def stderr_tail(path: str, lines: int = 6, max_bytes: int = 16384) -> list:
     """The last non-empty lines a worker wrote to its stderr file."""
     try:
         with open(path, "rb") as f:
@@ -133,3 +133,23 @@ def stderr_tail(path: str, lines: int = 6, max_bytes: int = 8192) -> list:
     except OSError:
         return []
     return [line for line in text.splitlines() if line.strip()][-lines:]
+
+
+def crash_summary(stderr_path: str, script_path: str) -> list:
+    """The few lines of a dead worker's stderr worth showing the user.
+
+    For a fatal signal faulthandler writes "Fatal Python error: ..." and the
+    stacks, most recent call first: show that line and the innermost frame in
+    the script itself. Otherwise, the last lines written.
+    """
+    tail = stderr_tail(stderr_path, lines=200)
+    fatal = [i for i, line in enumerate(tail) if line.startswith("Fatal Python error")]
+    if not fatal:
+        return tail[-6:]
+    start = fatal[-1]
+    summary = [tail[start].strip()]
+    frames = [line.strip() for line in tail[start + 1:] if line.strip().startswith("File ")]
+    in_script = [f for f in frames if script_path in f]
+    if in_script or frames:
+        summary.append((in_script or frames)[0])
+    return summary

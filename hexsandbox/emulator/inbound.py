@@ -153,9 +153,7 @@ class Inbound:
         elif n == 333:
             chan = emu.find_channel(serv, word[3])
             when = _atoi(_colon(word[5]))
-            tim = _time.strftime("%a %b %d %H:%M:%S %Y", _time.localtime(when))
-            # ctime pads the day with a space
-            tim = _ctime(when)
+            tim = _ctime(when)  # ctime(), newline dropped, as HexChat
             emu.emit(chan or server_sess, "Topic Creation", word[3], word[4], tim, stamp=stamp)
             return
         elif n == 353:

@@ -1,0 +1,170 @@
+"""Dead and hostile workers: HexChat and other scripts go on, the user is told once."""
+
+import os
+import signal
+
+import pytest
+
+from hexsandbox.client import RestartPolicy, State
+
+CRASHER = '''
+__module_name__ = "crasher"
+import hexchat, os, sys, ctypes
+def crash(word, word_eol, userdata):
+    how = word[1]
+    hexchat.prnt("about to " + how)
+    if how == "exit": sys.exit(3)
+    if how == "_exit": os._exit(5)
+    if how == "abort": os.abort()
+    if how == "segv": ctypes.string_at(0)
+    if how == "oom":
+        hog = []
+        while True:
+            hog.append(bytearray(64 * 1024 * 1024))
+    return hexchat.EAT_ALL
+hexchat.hook_command("CRASH", crash)
+'''
+
+SURVIVOR = '''
+__module_name__ = "survivor"
+import hexchat
+hexchat.hook_command("ALIVE", lambda w, we, u: hexchat.prnt("survivor alive") or hexchat.EAT_ALL)
+'''
+
+
+def _crash_reports(client):
+    return [r for r in client.sandbox.reports if r.kind == "crash"]
+
+
+@pytest.mark.parametrize("how, expected", [
+    ("exit", "exit code 3"),
+    ("_exit", "exit code 5"),
+    ("abort", "signal SIGABRT"),
+    ("segv", "signal SIGSEGV"),
+])
+def test_worker_death_is_reaped_and_reported_once(hexchat_client, how, expected):
+    crasher = hexchat_client.load(CRASHER)
+    survivor = hexchat_client.load(SURVIVOR)
+    hexchat_client.type("/CRASH " + how, "#test")
+    hexchat_client.wait_for(lambda: crasher.state is State.CRASHED, what="the crash to be reaped")
+    reports = _crash_reports(hexchat_client)
+    assert len(reports) == 1
+    assert reports[0].script == "crasher" and expected in reports[0].text
+    assert reports[0].text in hexchat_client.lines("#test"), "shown in the tab the user looks at"
+    assert not crasher.backend_hooks
+    if how == "segv":
+        assert "Fatal Python error: Segmentation fault" in reports[0].text
+        assert "in crash" in reports[0].text, "names the script's frame"
+    hexchat_client.type("/ALIVE", "#test")
+    assert "survivor alive" in hexchat_client.lines("#test")
+    assert survivor.state is State.RUNNING
+    before = len(hexchat_client.lines("#test"))
+    hexchat_client.type("/CRASH exit", "#test")
+    assert "about to exit" not in hexchat_client.lines("#test")[before:], "its hooks are gone"
+
+
+def test_sigkill_from_outside(hexchat_client):
+    crasher = hexchat_client.load(CRASHER)
+    os.kill(crasher.pid, signal.SIGKILL)
+    hexchat_client.wait_for(lambda: crasher.state is State.CRASHED)
+    assert "signal SIGKILL" in _crash_reports(hexchat_client)[0].text
+
+
+def test_memory_exhaustion_is_contained(hexchat_client):
+    hexchat_client.sandbox.memory_limit_mb = 512
+    crasher = hexchat_client.load(CRASHER)
+    survivor = hexchat_client.load(SURVIVOR)
+    hexchat_client.type("/CRASH oom", "#test")
+    hexchat_client.settle(crasher)
+    # Under the address-space limit the allocation fails with MemoryError in
+    # the callback: printed like any callback error, and the worker lives on.
+    assert "MemoryError" in hexchat_client.lines("#test")
+    assert crasher.state is State.RUNNING
+    hexchat_client.type("/ALIVE", "#test")
+    assert "survivor alive" in hexchat_client.lines("#test")
+
+
+def test_exception_at_load_is_not_a_crash(hexchat_client):
+    script = hexchat_client.load('__module_name__ = "bad"\nimport nonexistent_module_xyz\n')
+    hexchat_client.wait_for(lambda: script.dead)
+    assert script.state is State.FAILED
+    assert "Failed to load module: No module named 'nonexistent_module_xyz'" in hexchat_client.lines("#test")
+    assert not _crash_reports(hexchat_client)
+
+
+def test_sys_exit_at_load_is_reported(hexchat_client):
+    script = hexchat_client.load('__module_name__ = "quitter"\nimport sys\nsys.exit(9)\n')
+    hexchat_client.wait_for(lambda: script.state is State.CRASHED)
+    assert "crashed while loading (exit code 9)" in _crash_reports(hexchat_client)[0].text
+
+
+def test_restart_with_backoff_gives_up(tmp_path):
+    from hexsandbox.testing import EmulatedClient
+
+    with EmulatedClient(str(tmp_path), restart=RestartPolicy(max_crashes=2, first_delay_ms=100)) as client:
+        client.load(CRASHER)
+        for attempt in range(3):
+            current = client.sandbox.find("crasher")
+            client.type("/CRASH _exit", "#test")
+            client.wait_for(lambda: current.state is State.CRASHED)
+            client.emu.advance(100 * 2 ** attempt)
+            client.emu.pump()
+            if attempt < 2:
+                client.wait_for(lambda: (s := client.sandbox.find("crasher")) is not None
+                                and s is not current and s.state is State.RUNNING,
+                                what="the restarted script")
+        texts = [r.text for r in client.sandbox.reports if r.kind == "restart"]
+        assert texts[0].endswith("restarting crasher in 0 s.") or "restarting crasher" in texts[0]
+        assert texts[-1] == "hexsandbox: crasher crashed 3 times in 60 s; not restarting it again."
+        assert len(texts) == 3
+
+
+def _hostile(client, payload_code):
+    return client.load('''
+        __module_name__ = "hostile"
+        import hexchat
+        import hexsandbox.worker as w
+        def go(word, word_eol, userdata):
+            %s
+            return hexchat.EAT_ALL
+        hexchat.hook_command("GO", go)
+    ''' % payload_code)
+
+
+@pytest.mark.parametrize("payload", [
+    "w.RUNTIME.conn.send_bytes(b'not a pickle at all')",
+    "import pickle, os; w.RUNTIME.conn.send_bytes(pickle.dumps(os.system))",
+    "w.RUNTIME.conn.send_bytes(b'x' * (9 * 1024 * 1024))",
+    "w.RUNTIME.conn.send_bytes(__import__('pickle').dumps(('not', 'a', 'message')))",
+])
+def test_malformed_messages_drop_only_that_worker(hexchat_client, payload):
+    survivor = hexchat_client.load(SURVIVOR)
+    hostile = _hostile(hexchat_client, payload)
+    hexchat_client.type("/GO", "#test")
+    hexchat_client.wait_for(lambda: hostile.dead, what="the hostile worker to be stopped")
+    reports = [r for r in hexchat_client.sandbox.reports if r.kind == "protocol"]
+    assert len(reports) == 1 and "sent a malformed message" in reports[0].text
+    assert not _crash_reports(hexchat_client), "one report, not two"
+    hexchat_client.type("/ALIVE", "#test")
+    assert "survivor alive" in hexchat_client.lines("#test")
+    assert survivor.state is State.RUNNING
+
+
+def test_unknown_method_and_bad_arguments_get_an_error_reply(hexchat_client):
+    script = _hostile(hexchat_client, '''
+            try:
+                w.RUNTIME.request("os.system", w.RUNTIME.current_ctx, ["id"])
+            except AttributeError as e:
+                hexchat.prnt("refused: " + str(e))
+            try:
+                w.RUNTIME.request("get_info", w.RUNTIME.current_ctx, [1, 2, 3])
+            except TypeError as e:
+                hexchat.prnt("bad args: " + str(e))
+            w.RUNTIME.oneway("prnt", w.RUNTIME.current_ctx, [{"not": "a string"}])''')
+    hexchat_client.type("/GO", "#test")
+    lines = hexchat_client.lines("#test")
+    assert "refused: hexsandbox: unknown call 'os.system'" in lines
+    assert any(l.startswith("bad args: get_info() takes 1 wire arguments") for l in lines)
+    errors = [r for r in hexchat_client.sandbox.reports if r.kind == "error"]
+    assert len(errors) == 1 and "prnt() failed" in errors[0].text
+    assert script.state is State.RUNNING
