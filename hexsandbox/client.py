@@ -22,13 +22,12 @@ import enum
 import itertools
 import os
 import queue
+import selectors
 import shutil
 import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Set
-
-from multiprocess import connection as mp_connection
 
 from . import codec, dispatch, spawning
 from . import protocol as P
@@ -193,9 +192,13 @@ class Sandbox:
         self.backend.hook_timer(grace_ms, lambda: self._kill_if_alive(script))
 
     def reload(self, script: Script) -> Script:
-        """Unload, then load the same file again in a fresh worker."""
+        """Unload, then load the same file again in a fresh worker.
+
+        The old worker leaves the script list at once (it finishes its unload
+        hooks in the background), so names resolve to the fresh one."""
         self.unload(script)
-        self._forget(script)
+        if script in self.scripts:
+            self.scripts.remove(script)
         return self.load(script.path, deadline_ms=script.deadline_ms, python=script.python)
 
     def find(self, name: str) -> Optional[Script]:
@@ -578,36 +581,51 @@ class Sandbox:
 
     # =================================================== dispatcher thread
     def _dispatch_forever(self) -> None:
-        """Wait on every pipe and sentinel; feed inboxes; never call the backend."""
-        while not self._closing:
-            with self._lock:
-                scripts = list(self._watched)
-            waitables: Dict[Any, Any] = {self._wake_r: None}
-            for script in scripts:
-                if script.worker is None or script.dead:
-                    continue
-                if not getattr(script, "_eof", False):
-                    waitables[script.worker.conn] = script
-                waitables[script.worker.sentinel] = script
-            try:
-                ready = mp_connection.wait(list(waitables))
-            except (OSError, ValueError):
-                continue  # a pipe closed under us; rebuild the set
-            for obj in ready:
-                if obj == self._wake_r:
-                    os.read(self._wake_r, 4096)
-                    continue
-                script = waitables[obj]
-                if obj is script.worker.conn:
-                    self._read_available(script)
-                elif not getattr(script, "_reaped_seen", False):
-                    self._read_available(script, until_eof=True)
-                    script._reaped_seen = True  # type: ignore[attr-defined]
-                    with self._lock:
-                        if script in self._watched:
-                            self._watched.remove(script)
-                    script.inbox.put((_DIED,))
-                    self._schedule(script)
+        """Wait on every pipe and sentinel; feed inboxes; never call the backend.
+
+        One persistent epoll/poll selector; it is changed only when a worker
+        is added (the wake pipe says so) or has died.
+        """
+        selector = selectors.DefaultSelector()
+        selector.register(self._wake_r, selectors.EVENT_READ, None)
+        registered: Dict[int, Script] = {}   # id(script) -> script
+        try:
+            while not self._closing:
+                with self._lock:
+                    watched = list(self._watched)
+                for script in watched:
+                    if id(script) not in registered and script.worker is not None:
+                        selector.register(script.worker.conn.fileno(), selectors.EVENT_READ, (script, "pipe"))
+                        selector.register(script.worker.sentinel, selectors.EVENT_READ, (script, "sentinel"))
+                        registered[id(script)] = script
+                for event, _mask in selector.select():
+                    if event.data is None:
+                        os.read(self._wake_r, 4096)
+                        continue
+                    script, what = event.data
+                    if id(script) not in registered:
+                        continue  # unregistered earlier in this batch
+                    if what == "pipe" and not script.broken and not getattr(script, "_eof", False):
+                        self._read_available(script)
+                        if not (script.broken or getattr(script, "_eof", False)):
+                            continue
+                        selector.unregister(event.fd)  # EOF or broken: only the sentinel matters now
+                    elif what == "sentinel":
+                        self._read_available(script)
+                        for fd in (script.worker.sentinel,):
+                            selector.unregister(fd)
+                        try:
+                            selector.unregister(script.worker.conn.fileno())
+                        except (KeyError, ValueError, OSError):
+                            pass
+                        del registered[id(script)]
+                        with self._lock:
+                            if script in self._watched:
+                                self._watched.remove(script)
+                        script.inbox.put((_DIED,))
+                        self._schedule(script)
+        finally:
+            selector.close()
 
     def _read_available(self, script: Script, until_eof: bool = False) -> None:
         if script.broken:
