@@ -99,6 +99,12 @@ class Script:
     gui: Optional[object] = None
     dead: bool = False
     broken: bool = False  # sent an unreadable message; being dropped
+    eof: bool = False     # its pipe reached end of file
+    # While the main thread waits for this worker it reads the pipe itself
+    # (saving a thread hand-off per message); the dispatcher pauses it then.
+    read_lock: threading.Lock = field(default_factory=threading.Lock)
+    direct_depth: int = 0
+    paused: bool = False
     exitcode: Optional[int] = None
     load_error: str = ""
 
@@ -153,6 +159,7 @@ class Sandbox:
         self._runtime_dir = spawning.private_runtime_dir()
         self._lock = threading.Lock()
         self._watched: List[Script] = []
+        self._resume: List[Script] = []
         self._wake_r, self._wake_w = os.pipe()
         self._closing = False
         self._thread = threading.Thread(target=self._dispatch_forever,
@@ -351,8 +358,15 @@ class Sandbox:
 
     def _wait_reply(self, script: Script, call_id: int, timeout: float) -> Optional[tuple]:
         """Wait on the main thread for the worker's answer to ``call_id``,
-        serving its other messages meanwhile. None on timeout or death."""
+        serving its other messages meanwhile. None on timeout or death.
+
+        The main thread reads this worker's pipe directly while it waits (the
+        dispatcher leaves it alone), after first serving what the dispatcher
+        had already queued, so the worker's messages stay in order.
+        """
         script.awaiting.add(call_id)
+        with script.read_lock:
+            script.direct_depth += 1
         end = time.monotonic() + timeout
         try:
             while True:
@@ -362,14 +376,50 @@ class Sandbox:
                 if remaining <= 0 or script.dead:
                     return None
                 try:
-                    msg = script.inbox.get(timeout=remaining)
+                    msg: Optional[tuple] = script.inbox.get_nowait()
                 except queue.Empty:
-                    continue
+                    msg = self._read_direct(script, remaining)
+                    if msg is None:
+                        continue
                 if msg[0] in (P.REPLY, P.FAIL) and msg[1] == call_id:
                     return msg
                 self._handle(script, msg)
         finally:
             script.awaiting.discard(call_id)
+            with script.read_lock:
+                script.direct_depth -= 1
+                resume = script.direct_depth == 0 and script.paused
+                if resume:
+                    script.paused = False
+            if resume:
+                with self._lock:
+                    self._resume.append(script)
+                os.write(self._wake_w, b"x")
+
+    def _read_direct(self, script: Script, timeout: float) -> Optional[tuple]:
+        """One message from the worker's pipe (main thread, while waiting)."""
+        if script.broken or script.eof or script.worker is None:
+            try:  # only the dispatcher's death marker can still come
+                return script.inbox.get(timeout=timeout)
+            except queue.Empty:
+                return None
+        conn = script.worker.conn
+        with script.read_lock:
+            try:
+                if not conn.poll(timeout):
+                    return None
+                data = conn.recv_bytes(codec.MAX_MESSAGE_BYTES)
+            except EOFError:
+                script.eof = True
+                return None
+            except OSError as exc:
+                script.broken = True
+                return (_BROKEN, f"unreadable message: {exc}")
+        try:
+            return P.check_worker_message(codec.decode(data))
+        except (codec.CodecError, P.ProtocolError) as exc:
+            script.broken = True
+            return (_BROKEN, str(exc))
 
     def _late_reply(self, script: Script, msg: tuple) -> None:
         call_id = msg[1]
@@ -593,6 +643,14 @@ class Sandbox:
             while not self._closing:
                 with self._lock:
                     watched = list(self._watched)
+                    resume, self._resume = self._resume, []
+                for script in resume:
+                    if id(script) in registered and not (script.broken or script.eof or script.dead):
+                        try:
+                            selector.register(script.worker.conn.fileno(), selectors.EVENT_READ,
+                                              (script, "pipe"))
+                        except (KeyError, ValueError, OSError):
+                            pass  # already registered or closed
                 for script in watched:
                     if id(script) not in registered and script.worker is not None:
                         selector.register(script.worker.conn.fileno(), selectors.EVENT_READ, (script, "pipe"))
@@ -605,11 +663,11 @@ class Sandbox:
                     script, what = event.data
                     if id(script) not in registered:
                         continue  # unregistered earlier in this batch
-                    if what == "pipe" and not script.broken and not getattr(script, "_eof", False):
-                        self._read_available(script)
-                        if not (script.broken or getattr(script, "_eof", False)):
+                    if what == "pipe" and not script.broken and not script.eof:
+                        if self._read_available(script) and not (script.broken or script.eof):
                             continue
-                        selector.unregister(event.fd)  # EOF or broken: only the sentinel matters now
+                        # Paused (the main thread reads it), EOF or broken.
+                        selector.unregister(event.fd)
                     elif what == "sentinel":
                         self._read_available(script)
                         for fd in (script.worker.sentinel,):
@@ -627,30 +685,37 @@ class Sandbox:
         finally:
             selector.close()
 
-    def _read_available(self, script: Script, until_eof: bool = False) -> None:
-        if script.broken:
-            return  # the pipe is in an unknown state: read nothing more from it
-        conn = script.worker.conn
-        for _ in range(1000):
-            try:
-                if not conn.poll(0):
+    def _read_available(self, script: Script) -> bool:
+        """Queue what the worker has sent. False if the main thread is
+        reading this pipe itself (then the dispatcher pauses it)."""
+        with script.read_lock:
+            if script.direct_depth:
+                script.paused = True
+                return False
+            if script.broken or script.eof:
+                return True
+            conn = script.worker.conn
+            for _ in range(1000):
+                try:
+                    if not conn.poll(0):
+                        break
+                    data = conn.recv_bytes(codec.MAX_MESSAGE_BYTES)
+                except EOFError:
+                    script.eof = True
                     break
-                data = conn.recv_bytes(codec.MAX_MESSAGE_BYTES)
-            except EOFError:
-                script._eof = True  # type: ignore[attr-defined]
-                break
-            except OSError as exc:  # oversized message or broken pipe
-                script._eof = script.broken = True  # type: ignore[attr-defined]
-                script.inbox.put((_BROKEN, f"unreadable message: {exc}"))
-                break
-            try:
-                msg = P.check_worker_message(codec.decode(data))
-            except (codec.CodecError, P.ProtocolError) as exc:
-                script._eof = script.broken = True  # type: ignore[attr-defined]
-                script.inbox.put((_BROKEN, str(exc)))
-                break
-            script.inbox.put(msg)
+                except OSError as exc:  # oversized message or broken pipe
+                    script.broken = True
+                    script.inbox.put((_BROKEN, f"unreadable message: {exc}"))
+                    break
+                try:
+                    msg = P.check_worker_message(codec.decode(data))
+                except (codec.CodecError, P.ProtocolError) as exc:
+                    script.broken = True
+                    script.inbox.put((_BROKEN, str(exc)))
+                    break
+                script.inbox.put(msg)
         self._schedule(script)
+        return True
 
 
 _CONTROL_NOTES: Dict[str, Callable[[Sandbox, Script, List[Any]], Any]] = {
