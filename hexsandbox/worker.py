@@ -253,7 +253,9 @@ class WorkerRuntime:
             return
         self.current_ctx = ctx
         try:
-            keep = hook.callback(hook.userdata) == True  # noqa: E712 (in-process rule)
+            # HexChat 2.16.1's python.py: ``if hook.callback(...) is True`` --
+            # a timer returning 1 is removed.
+            keep = hook.callback(hook.userdata) is True
         except Exception:
             _print_callback_error()
             keep = False
@@ -324,6 +326,7 @@ def load_script(runtime: WorkerRuntime, path: str) -> bool:
         except KeyError:
             runtime.oneway("prnt", runtime.current_ctx,
                            ["Failed to load module: __module_name__ must be set"])
+            runtime.run_unload_hooks()  # in process the discarded Plugin runs them
             runtime.oneway("load_failed", runtime.current_ctx,
                            ["__module_name__ must be set"])
             return False
@@ -332,7 +335,7 @@ def load_script(runtime: WorkerRuntime, path: str) -> bool:
     except Exception as e:
         runtime.oneway("prnt", runtime.current_ctx, [f"Failed to load module: {e}"])
         _print_callback_error()  # the traceback, from the script's own frames
-        sys.stderr.flush()
+        runtime.run_unload_hooks()  # in process the discarded Plugin runs them
         runtime.oneway("load_failed", runtime.current_ctx, [_load_error_kind(e)])
         return False
     runtime.oneway("loaded", runtime.current_ctx,

@@ -30,10 +30,12 @@ def test_missing_module_name_is_a_clear_error(hexchat_client):
     script = hexchat_client.load('''
         import hexchat
         hexchat.hook_command("NONAME", lambda w, we, u: hexchat.prnt("should not run"))
+        hexchat.hook_unload(lambda ud: hexchat.prnt("discarded, unload hook ran"))
     ''')
     assert script.state is State.FAILED
     hexchat_client.wait_for(lambda: script.dead, what="the worker to exit")
-    assert "Failed to load module: __module_name__ must be set" in hexchat_client.lines("#test")
+    lines = hexchat_client.lines("#test")
+    assert lines[-2:] == ["Failed to load module: __module_name__ must be set", "discarded, unload hook ran"]
     assert "NONAME" not in str(hexchat_client.emu.hook_names() if hasattr(hexchat_client.emu, "hook_names") else "")
     assert not script.backend_hooks
     assert not [r for r in hexchat_client.sandbox.reports if r.kind == "crash"]

@@ -130,13 +130,18 @@ def test_timers_keep_while_true_and_start_in_front_tab(hexchat_client):
             return n[0] < 3
         def once(userdata):
             hexchat.prnt("once")
+        def one(userdata):
+            hexchat.prnt("one is not True")
+            return 1
         hexchat.hook_timer(1000, tick, "ud")
         hexchat.hook_timer(500, once)
+        hexchat.hook_timer(700, one)
     ''')
     hexchat_client.advance(10000)
     ticks = [l for l in hexchat_client.lines("#test") if l.startswith("tick")]
     assert ticks == ["tick 1 ud in #test", "tick 2 ud in #test", "tick 3 ud in #test"]
     assert hexchat_client.lines("#test").count("once") == 1
+    assert hexchat_client.lines("#test").count("one is not True") == 1, "kept only if `is True`"
     assert not script.backend_hooks, "both timers removed themselves"
 
 
