@@ -109,7 +109,9 @@ def import_paths() -> List[str]:
 
 
 def install(config_dir: Optional[str] = None, python: Optional[str] = None,
-            require_plugin: bool = True) -> InstallResult:
+            require_plugin: bool = True, paths: Optional[List[str]] = None) -> InstallResult:
+    """Write the loader. ``paths`` overrides where HexChat imports hexsandbox
+    and its dependencies from (default: where this Python has them)."""
     config_dir = find_config_dir(config_dir)
     warnings: List[str] = []
     plugin = find_python_plugin()
@@ -137,7 +139,7 @@ def install(config_dir: Optional[str] = None, python: Optional[str] = None,
     manifest = json.dumps({"created": created})
     with open(loader, "w", encoding="utf-8") as f:
         f.write(LOADER_TEMPLATE.format(version=__version__, sandbox=sandbox, marker=_MARKER,
-                                       manifest=manifest, paths=import_paths(), python=python))
+                                       manifest=manifest, paths=paths or import_paths(), python=python))
     os.chmod(loader, 0o600)
     return InstallResult(loader, sandbox, python, warnings)
 

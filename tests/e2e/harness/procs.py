@@ -62,6 +62,18 @@ def e2e_user() -> UserInfo:
     return UserInfo(name, pw.pw_uid, pw.pw_gid, pw.pw_dir)
 
 
+def find_program(name: str) -> Optional[str]:
+    """shutil.which, also looking in the sbin dirs a normal user's PATH lacks."""
+    found = shutil.which(name)
+    if found:
+        return found
+    for d in ("/usr/sbin", "/sbin", "/usr/local/sbin"):
+        p = os.path.join(d, name)
+        if os.access(p, os.X_OK):
+            return p
+    return None
+
+
 def root_prefix() -> List[str]:
     """argv prefix that runs a command as root ([] when we are root)."""
     if is_root():
@@ -198,6 +210,60 @@ def related_procs(
     return sorted(
         (p for p in found.values() if p.state not in ("Z", "X")), key=lambda p: p.pid
     )
+
+
+def established_tcp(pid: int) -> Optional[int]:
+    """Number of ESTABLISHED TCP sockets of ``pid``; None if we may not look
+    (another user's fds without root)."""
+    inodes = set()
+    try:
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            try:
+                link = os.readlink(f"/proc/{pid}/fd/{fd}")
+            except OSError:
+                continue
+            if link.startswith("socket:["):
+                inodes.add(link[8:-1])
+    except OSError:
+        return None
+    count = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as f:
+                next(f)
+                for line in f:
+                    parts = line.split()
+                    if len(parts) > 9 and parts[9] in inodes and parts[3] == "01":
+                        count += 1
+        except OSError:
+            pass
+    return count
+
+
+def established_tcp_of_uid(uid: int, remote_port: int) -> int:
+    """ESTABLISHED TCP sockets owned by ``uid`` whose remote port is
+    ``remote_port`` (readable without privileges, unlike another user's fds)."""
+    count = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as f:
+                next(f)
+                for line in f:
+                    parts = line.split()
+                    if (len(parts) > 9 and parts[3] == "01" and parts[7] == str(uid)
+                            and int(parts[2].rsplit(":", 1)[1], 16) == remote_port):
+                        count += 1
+        except OSError:
+            pass
+    return count
+
+
+def wchan(pid: int) -> Optional[str]:
+    try:
+        with open(f"/proc/{pid}/wchan") as f:
+            return f.read().strip()
+    except OSError:
+        return None
 
 
 # ------------------------------------------------------------- waits, kills
