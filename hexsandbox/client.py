@@ -165,6 +165,7 @@ class Sandbox:
         self._thread = threading.Thread(target=self._dispatch_forever,
                                         name="hexsandbox-dispatcher", daemon=True)
         self._thread.start()
+        spawning.acquire()
 
     # ================================================================ public
     def load(self, path: str, *, deadline_ms: Optional[int] = None,
@@ -261,7 +262,9 @@ class Sandbox:
         unloads the client or quits."""
         end = time.monotonic() + timeout
         for script in list(self.scripts):
-            if not script.dead and script.state in (State.STARTING, State.RUNNING):
+            if script.late and script.worker is not None:
+                spawning.kill(script.worker)  # stuck in a callback: it would not unload
+            elif not script.dead and script.state in (State.STARTING, State.RUNNING):
                 self._drop_hooks(script)
                 script.state = State.UNLOADING
                 script.send((P.UNLOAD,))
@@ -283,6 +286,7 @@ class Sandbox:
         for fd in (self._wake_r, self._wake_w):
             os.close(fd)
         shutil.rmtree(self._runtime_dir, ignore_errors=True)
+        spawning.release()
 
     def report(self, script: Script, kind: str, text: str) -> None:
         """Tell the user, once, in the tab they are looking at."""

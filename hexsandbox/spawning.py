@@ -92,6 +92,36 @@ def start_worker(script_path: str, *, context: Optional[int], python: Optional[s
     return StartedWorker(process, parent_conn, stderr_path)
 
 
+_live_owners = 0
+
+
+def acquire() -> None:
+    """A Sandbox starts using workers (counted, see :func:`release`)."""
+    global _live_owners
+    with _START_LOCK:
+        _live_owners += 1
+
+
+def release() -> None:
+    """A Sandbox has shut down. When it was the last one, stop
+    ``multiprocess``'s resource tracker: spawn starts it beside the first
+    worker, workers register nothing with it, and left running it would
+    outlive HexChat by a moment (a stray process at exit)."""
+    global _live_owners
+    with _START_LOCK:
+        _live_owners = max(0, _live_owners - 1)
+        if _live_owners:
+            return
+    from multiprocess import resource_tracker
+
+    stop = getattr(resource_tracker._resource_tracker, "_stop", None)
+    if stop is not None:
+        try:
+            stop()
+        except (OSError, ChildProcessError):
+            pass
+
+
 def default_python() -> str:
     """The interpreter workers run with unless configured otherwise.
 

@@ -178,3 +178,7 @@ def hexchat_factory(request, xvfb):
 def hexchat(hexchat_factory):
     """HexChat connected to the scripted_server fixture, joined to #test."""
     return hexchat_factory()
+
+
+# hexsandbox inside HexChat: sandbox_env, sandboxed_hexchat_factory
+from sandbox_support import sandbox_env, sandboxed_hexchat_factory  # noqa: E402,F401

@@ -88,13 +88,13 @@ class SandboxedHexChat(HexChat):
         """The sandbox's view of its scripts, read inside HexChat."""
         return self.eval(
             "import hexsandbox.host as _h\n"
-            "[{'name': s.label, 'state': s.state.value, 'pid': s.pid, 'hooks': len(s.backend_hooks),"
+            "result = [{'name': s.label, 'state': s.state.value, 'pid': s.pid, 'hooks': len(s.backend_hooks),"
             " 'late': s.late, 'dead': s.dead, 'exitcode': s.exitcode} for s in _h._HOST.sandbox.scripts]")
 
     def reports(self) -> List[Dict[str, str]]:
         return self.eval(
             "import hexsandbox.host as _h\n"
-            "[{'script': r.script, 'kind': r.kind, 'text': r.text} for r in _h._HOST.sandbox.reports]")
+            "result = [{'script': r.script, 'kind': r.kind, 'text': r.text} for r in _h._HOST.sandbox.reports]")
 
     def wait_scripts(self, predicate, timeout: float = 30.0, what: str = "sandboxed scripts") -> List[Dict[str, Any]]:
         """Wait (bounded) until ``predicate(scripts_state())`` holds.
@@ -117,3 +117,50 @@ class SandboxedHexChat(HexChat):
         return self.wait_scripts(
             lambda st: all(any(s["name"] == n and s["state"] == "running" for s in st) for n in names),
             timeout, f"{names} to run")
+
+
+# ---------------------------------------------------------------- fixtures
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def sandbox_env(e2e_system):
+    """A world-readable venv with hexsandbox for HexChat's user (one per xdist worker)."""
+    env = build_sandbox_env()
+    yield env
+    shutil.rmtree(env.base, ignore_errors=True)
+
+
+@pytest.fixture
+def sandboxed_hexchat_factory(request, xvfb, sandbox_env):
+    """Start HexChats with hexsandbox installed; stopped (and checked for
+    leftover processes, workers included) at teardown.
+
+    sandboxed_hexchat_factory(sandbox={name: source}, scripts={name: source}
+                              (in-process addons), ini='...', server=None,
+                              channel='#test', config=None) -> SandboxedHexChat
+    """
+    instances: List[SandboxedHexChat] = []
+
+    def start(sandbox: Optional[Mapping[str, str]] = None, scripts: Optional[Mapping[str, str]] = None,
+              ini: str = "", server: Any = None, channel: Optional[str] = "#test",
+              config: Optional[Mapping[str, Any]] = None, wait_joined: bool = True) -> SandboxedHexChat:
+        if server is None:
+            server = request.getfixturevalue("scripted_server")
+        hc = SandboxedHexChat(xvfb, server.host, server.port, channel=channel, scripts=scripts,
+                              config=dict(config or {}), env=sandbox_env, sandbox_scripts=sandbox,
+                              sandbox_ini=ini, wait_joined=wait_joined)
+        instances.append(hc)
+        hc.start()
+        return hc
+
+    yield start
+    problems = []
+    for hc in reversed(instances):
+        if hc.stop_result is not None:
+            continue
+        r = hc.stop()
+        if r.leftovers:
+            problems.append(f"HexChat {hc.info.get('pid')} left processes behind: {r.leftovers}")
+    if problems:
+        pytest.fail("\n".join(problems))

@@ -1,0 +1,225 @@
+"""hexsandbox inside real HexChat 2.16: install, autoload, /sandbox, isolation, shutdown."""
+
+import os
+import signal
+import time
+
+from harness.procs import is_alive
+
+ECHO = '''
+__module_name__ = "echo"
+__module_version__ = "1.0"
+__module_description__ = "answers !echo"
+import hexchat, os
+hexchat.set_pluginpref("echo_pid_seen", 1)
+def on_msg(word, word_eol, userdata):
+    if word[1].startswith("!echo "):
+        hexchat.prnt("sandboxed saw %s in %s" % (word[1], hexchat.get_info("channel")))
+        hexchat.command("say echo " + word[1][6:])
+hexchat.hook_print("Channel Message", on_msg)
+def where(word, word_eol, userdata):
+    hexchat.prnt("echo runs in pid %d" % os.getpid())
+    return hexchat.EAT_ALL
+hexchat.hook_command("ECHOPID", where)
+'''
+
+PROBE = '''
+__module_name__ = "probe"
+import hexchat, time
+state = {"last": None, "max_gap": 0.0, "ticks": 0}
+def tick(userdata):
+    now = time.monotonic()
+    if state["last"] is not None:
+        state["max_gap"] = max(state["max_gap"], now - state["last"])
+    state["last"] = now
+    state["ticks"] += 1
+    return True
+hexchat.hook_timer(10, tick)
+'''
+
+
+def _front_lines(hc):
+    return [l for lines in hc.transcript().values() for l in lines]
+
+
+def test_sandboxed_script_runs_in_its_own_process(sandboxed_hexchat_factory, scripted_server):
+    hc = sandboxed_hexchat_factory(sandbox={"echo.py": ECHO})
+    (state,) = hc.wait_running("echo")
+    assert state["pid"] != hc.pid
+    with open(f"/proc/{state['pid']}/status") as f:
+        ppid = int([l for l in f if l.startswith("PPid:")][0].split()[1])
+    assert ppid == hc.pid, "a child of HexChat"
+    since = scripted_server.mark()
+    scripted_server.send(":alice!alice@example.org PRIVMSG #test :!echo hello there")
+    scripted_server.wait_for("PRIVMSG #test :echo hello there", since=since)
+    assert "sandboxed saw !echo hello there in #test" in [l.lstrip("\t") for l in hc.transcript()["#test"]]
+    conf = open(os.path.join(hc.config_dir, "addon_python.conf")).read()
+    assert "echo_pid_seen = 1" in conf, "prefs land in the Python plugin's own store"
+
+
+def test_sandbox_command_and_plugin_window_unload(sandboxed_hexchat_factory, scripted_server):
+    hc = sandboxed_hexchat_factory(sandbox={"echo.py": ECHO})
+    (state,) = hc.wait_running("echo")
+    hc.command("sandbox list", "#test")
+    hc.command("sb status", "#test")
+    scripted_server.roundtrip()
+    lines = [l.lstrip("\t") for l in hc.transcript()["#test"]]
+    header = [l for l in lines if l.startswith("Name ")]
+    assert header and header[0].split() == ["Name", "Version", "State", "PID", "RSS", "Hooks", "Late", "Crashes"]
+    row = [l for l in lines if l.startswith("echo ")][0].split()
+    assert row[:4] == ["echo", "1.0", "running", str(state["pid"])]
+    assert any("main-thread wake-up: hexchat_hook_fd" in l for l in lines)
+
+    # The Plugins and Scripts window's Unload button sends "UNLOAD <file>".
+    path = os.path.join(hc.sandbox_dir, "echo.py")
+    hc.command(f'unload "{path}"', "#test")
+    hc.wait_scripts(lambda st: not st, what="echo to be unloaded")
+    assert not is_alive(state["pid"]) or _zombie(state["pid"])
+    assert not any("Can't find a python plugin" in l for l in _front_lines(hc))
+
+    hc.command("sandbox load echo.py", "#test")
+    (again,) = hc.wait_running("echo")
+    assert again["pid"] != state["pid"]
+    hc.command("sandbox reload echo", "#test")
+    hc.wait_scripts(lambda st: len(st) == 1 and st[0]["state"] == "running" and st[0]["pid"] != again["pid"],
+                    what="echo to reload")
+    hc.command("sandbox stack echo", "#test")
+    scripted_server.roundtrip()
+    assert any(l.lstrip("\t").startswith("hexsandbox: stack of echo") for l in hc.transcript()["#test"])
+
+
+def _zombie(pid):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            return "zombie" in f.read().lower()
+    except FileNotFoundError:
+        return True
+
+
+ISOLATION_SCRIPTS = {
+    "crasher.py": '''
+__module_name__ = "crasher"
+import hexchat, ctypes
+def crash(word, word_eol, userdata):
+    ctypes.string_at(0)
+hexchat.hook_command("SEGV", crash)
+''',
+    "spinner.py": '''
+__module_name__ = "spinner"
+import hexchat
+def spin(word, word_eol, userdata):
+    while True:
+        pass
+hexchat.hook_command("SPIN", spin)
+''',
+    "sleeper.py": '''
+__module_name__ = "sleeper"
+import hexchat, time
+def on_msg(word, word_eol, userdata):
+    if word[1] == "sleepnow":
+        time.sleep(30)
+    return hexchat.EAT_NONE
+hexchat.hook_print("Channel Message", on_msg)
+''',
+    "flooder.py": '''
+__module_name__ = "flooder"
+import hexchat, threading
+def flood(word, word_eol, userdata):
+    def work(n):
+        for i in range(500):
+            hexchat.prnt("flood %d %d" % (n, i))
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    def done():
+        for t in threads:
+            t.join()
+        hexchat.prnt("flood finished")
+    threading.Thread(target=done).start()
+    return hexchat.EAT_ALL
+hexchat.hook_command("FLOOD", flood)
+''',
+    "echo.py": ECHO,
+}
+
+
+def test_isolation_crash_spin_sleep_flood(sandboxed_hexchat_factory, scripted_server):
+    deadline_ms = 300
+    hc = sandboxed_hexchat_factory(sandbox=ISOLATION_SCRIPTS, scripts={"probe.py": PROBE},
+                                   ini=f"[defaults]\ndeadline_ms = {deadline_ms}\nrestart = no\n")
+    states = hc.wait_running("crasher", "spinner", "sleeper", "flooder", "echo")
+    pids = {s["name"]: s["pid"] for s in states}
+    hc.eval("script('probe')['state'].update(max_gap=0.0, last=None)")
+
+    hc.command("SEGV", "#test")
+    hc.command("SPIN", "#test")
+    scripted_server.send(":alice!a@example.org PRIVMSG #test :sleepnow")
+    hc.command("FLOOD", "#test")
+    scripted_server.roundtrip()
+
+    # Everyone else keeps working while those three are dead or stuck.
+    since = scripted_server.mark()
+    scripted_server.send(":bob!b@example.org PRIVMSG #test :!echo still here")
+    scripted_server.wait_for("PRIVMSG #test :echo still here", since=since, timeout=20)
+
+    def flood_done():
+        return any(l.endswith("flood finished") for l in hc.transcript()["#test"])
+
+    end = time.monotonic() + 60
+    while not flood_done():
+        assert time.monotonic() < end, "flood did not finish"
+        scripted_server.roundtrip()
+    flood_lines = [l for l in hc.transcript()["#test"] if l.lstrip("\t").startswith("flood ")]
+    assert len(flood_lines) == 8 * 500 + 1
+
+    state = {s["name"]: s for s in hc.wait_scripts(
+        lambda st: any(s["name"] == "crasher" and s["state"] == "crashed" for s in st)
+        and any(s["name"] == "spinner" and s["late"] for s in st)
+        and any(s["name"] == "sleeper" and s["late"] for s in st), what="crash and lateness")}
+    assert state["echo"]["state"] == "running" and state["flooder"]["state"] == "running"
+
+    reports = hc.reports()
+    kinds = sorted((r["script"], r["kind"]) for r in reports)
+    assert kinds == [("crasher", "crash"), ("sleeper", "late"), ("spinner", "late")], reports
+    crash_text = [r["text"] for r in reports if r["kind"] == "crash"][0]
+    assert "signal SIGSEGV" in crash_text and "Fatal Python error: Segmentation fault" in crash_text
+    shown = _front_lines(hc)
+    for r in reports:
+        assert sum(1 for l in shown if l.lstrip("\t") == r["text"]) == 1, "each report shown once"
+
+    probe = hc.eval("script('probe')['state']")
+    assert probe["ticks"] > 10
+    assert probe["max_gap"] <= (deadline_ms + 50) / 1000, probe
+
+    # Stuck workers are killed at shutdown; nothing is left behind.
+    result = hc.stop()
+    assert not result.leftovers, result.leftovers
+    for name, pid in pids.items():
+        assert not is_alive(pid) or _zombie(pid), f"{name} worker {pid} survived HexChat"
+
+
+def test_hexchat_quits_cleanly_with_sandboxed_scripts(sandboxed_hexchat_factory):
+    hc = sandboxed_hexchat_factory(sandbox={"echo.py": ECHO, "other.py": ECHO.replace('"echo"', '"other"')})
+    states = hc.wait_running("echo", "other")
+    pids = [s["pid"] for s in states]
+    children_before = {p.pid for p in hc.children()}
+    assert set(pids) <= children_before
+    result = hc.stop()
+    assert not result.leftovers, result.leftovers
+    assert not result.still_alive
+    for pid in pids:
+        assert not is_alive(pid) or _zombie(pid)
+
+
+def test_stack_of_a_stuck_script(sandboxed_hexchat_factory, scripted_server):
+    hc = sandboxed_hexchat_factory(sandbox={"spinner.py": ISOLATION_SCRIPTS["spinner.py"]},
+                                   ini="[defaults]\ndeadline_ms = 200\n")
+    (state,) = hc.wait_running("spinner")
+    hc.command("SPIN", "#test")
+    hc.command("sandbox stack spinner", "#test")
+    scripted_server.roundtrip()
+    lines = [l.lstrip("\t") for l in hc.transcript()["#test"]]
+    assert any("did not answer command 'SPIN' within 200 ms" in l for l in lines)
+    start = [i for i, l in enumerate(lines) if l.startswith("hexsandbox: stack of spinner")][0]
+    assert any(", in spin" in l for l in lines[start:]), lines[start:]
+    os.kill(state["pid"], signal.SIGKILL)
