@@ -47,8 +47,11 @@ case "${1:-}" in
             --junitxml=build/junit.xml "${@:2}"
         ;;
     bench)
+        bash scripts/setup-system.sh
         setup_python
         "$VENV/bin/python" benchmarks/hook_roundtrip.py
+        "$VENV/bin/python" benchmarks/hexchat_burst.py
+        "$VENV/bin/hexsandbox" check scripts/examples -n 1 --json build/check-n1.json >/dev/null || true
         ;;
     *)
         echo "usage: scripts/dev.sh demo|test|bench" >&2

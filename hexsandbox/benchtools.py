@@ -1,0 +1,83 @@
+"""Measuring tools shared by the benchmarks (``benchmarks/``).
+
+They live in the package because one of them must run *inside* HexChat
+(through the e2e control channel) and the spawned echo worker needs an
+importable entry point. Nothing in the runtime uses this module.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from typing import Any, Callable, Dict, List, Optional
+
+
+def percentiles(samples_ns: List[int]) -> Dict[str, float]:
+    s = sorted(samples_ns)
+    return {"n": len(s), "median_us": statistics.median(s) / 1000,
+            "p99_us": s[min(len(s) - 1, int(len(s) * 0.99))] / 1000,
+            "mean_us": statistics.fmean(s) / 1000}
+
+
+def time_each(fn: Callable[[], object], n: int, warmup: int = 200) -> List[int]:
+    for _ in range(warmup):
+        fn()
+    clock = time.perf_counter_ns
+    out = []
+    for _ in range(n):
+        t0 = clock()
+        fn()
+        out.append(clock() - t0)
+    return out
+
+
+def echo(conn: Any) -> None:
+    """Spawned floor worker: answer every message with itself."""
+    while True:
+        data = conn.recv_bytes()
+        if data == b"stop":
+            return
+        conn.send_bytes(data)
+
+
+def pipe_floor(n: int, python: Optional[str] = None) -> Dict[str, float]:
+    """Round trip of ~60-byte messages to a spawned process over the same
+    kind of pipe the sandbox uses: the least a synchronous hook can cost."""
+    import multiprocess
+
+    ctx = multiprocess.get_context("spawn")
+    if python:
+        ctx.set_executable(python)
+    parent, child = ctx.Pipe(duplex=True)
+    proc = ctx.Process(target=echo, args=(child,), daemon=True, name="hexsandbox:bench-echo")
+    proc.start()
+    child.close()
+    payload = b"\x80\x05" + b"x" * 60
+
+    def ping() -> None:
+        parent.send_bytes(payload)
+        parent.recv_bytes()
+
+    try:
+        return percentiles(time_each(ping, n))
+    finally:
+        parent.send_bytes(b"stop")
+        proc.join(5)
+
+
+def sandboxed_hook(sandbox: Any, script_name: str, hook_name: str, n: int) -> Dict[str, float]:
+    """Round trip of one of a sandboxed script's hooks, called the way HexChat
+    calls it (through the client's forwarding hook), on the main thread."""
+    script = sandbox.find(script_name)
+    hook_id = {name: hid for hid, name in script.hook_names.items()}[hook_name]
+    word, word_eol = ["alice", "hello world"], ["alice hello world", "hello world"]
+    return percentiles(time_each(lambda: sandbox._call_hook(script, hook_id, word, word_eol, 0), n))
+
+
+def measure_in_host(n: int = 5000) -> Dict[str, Dict[str, float]]:
+    """Run inside HexChat (e2e control eval): floor and sandboxed hook, same run."""
+    import hexsandbox.host as host
+
+    sandbox = host._HOST.sandbox
+    return {"raw pipe floor (in HexChat)": pipe_floor(n, sandbox.python),
+            "sandboxed hook (in HexChat)": sandboxed_hook(sandbox, "bench", "print 'Channel Action'", n)}
