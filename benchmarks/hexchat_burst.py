@@ -19,9 +19,7 @@ passwordless sudo). Usage:
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import statistics
 import sys
 import time
@@ -32,6 +30,8 @@ sys.path.insert(0, os.path.join(HERE, "..", "tests", "e2e"))
 
 from harness import ScriptedServer, Xvfb  # noqa: E402
 from sandbox_support import SandboxedHexChat, build_sandbox_env  # noqa: E402
+
+from hexsandbox.benchtools import write_results  # noqa: E402
 
 HOOK = '''
 __module_name__ = "bench"
@@ -83,6 +83,7 @@ def run_mode(xvfb: Xvfb, env, mode: str, messages: int, repeat: int, n_roundtrip
 
 
 def main(argv: List[str] = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=5000)
     parser.add_argument("--repeat", type=int, default=5)
@@ -111,12 +112,7 @@ def main(argv: List[str] = None) -> int:
     print(f"{'inside HexChat (main thread)':<30} {'n':>6} {'median us':>10} {'p99 us':>8}")
     for name, r in results["sandboxed hook"]["in_host"].items():
         print(f"{name:<30} {r['n']:>6} {r['median_us']:>10.1f} {r['p99_us']:>8.1f}")
-    meta = {"python": sys.version.split()[0], "machine": platform.machine(), "cpus": os.cpu_count(),
-            "command": "python benchmarks/hexchat_burst.py " + " ".join(argv if argv is not None else sys.argv[1:])}
-    os.makedirs(os.path.dirname(args.json), exist_ok=True)
-    with open(args.json, "w") as f:
-        json.dump({"meta": meta, "results": results}, f, indent=2)
-    print(f"wrote {args.json}")
+    write_results(args.json, results, argv, "benchmarks/hexchat_burst.py")
     return 0
 
 

@@ -74,6 +74,21 @@ def sandboxed_hook(sandbox: Any, script_name: str, hook_name: str, n: int) -> Di
     return percentiles(time_each(lambda: sandbox._call_hook(script, hook_id, word, word_eol, 0), n))
 
 
+def write_results(path: str, results: Dict[str, Any], argv: List[str], script: str) -> None:
+    """Write a benchmark's results with the command that made them."""
+    import json
+    import os
+    import platform
+    import sys
+
+    meta = {"python": sys.version.split()[0], "machine": platform.machine(), "cpus": os.cpu_count(),
+            "command": f"python {script} " + " ".join(argv)}
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        json.dump({"meta": meta, "results": results}, f, indent=2)
+    print(f"wrote {path}")
+
+
 def measure_in_host(n: int = 5000) -> Dict[str, Dict[str, float]]:
     """Run inside HexChat (e2e control eval): floor and sandboxed hook, same run."""
     import hexsandbox.host as host

@@ -105,6 +105,7 @@ class Script:
     read_lock: threading.Lock = field(default_factory=threading.Lock)
     direct_depth: int = 0
     paused: bool = False
+    resume_scheduled: bool = False
     exitcode: Optional[int] = None
     load_error: str = ""
 
@@ -392,13 +393,24 @@ class Sandbox:
             script.awaiting.discard(call_id)
             with script.read_lock:
                 script.direct_depth -= 1
-                resume = script.direct_depth == 0 and script.paused
+                resume = script.direct_depth == 0 and script.paused and not script.resume_scheduled
                 if resume:
-                    script.paused = False
+                    script.resume_scheduled = True
             if resume:
-                with self._lock:
-                    self._resume.append(script)
-                os.write(self._wake_w, b"x")
+                # Hand the pipe back to the dispatcher when HexChat is idle,
+                # not after every event: in a burst of hooks the main thread
+                # keeps reading it itself and no thread is woken in between.
+                self.backend.call_soon(lambda: self._resume_dispatch(script))
+
+    def _resume_dispatch(self, script: Script) -> None:
+        with script.read_lock:
+            script.resume_scheduled = False
+            if script.direct_depth or not script.paused:
+                return
+            script.paused = False
+        with self._lock:
+            self._resume.append(script)
+        os.write(self._wake_w, b"x")
 
     def _read_direct(self, script: Script, timeout: float) -> Optional[tuple]:
         """One message from the worker's pipe (main thread, while waiting)."""
@@ -408,17 +420,19 @@ class Sandbox:
             except queue.Empty:
                 return None
         conn = script.worker.conn
-        with script.read_lock:
-            try:
-                if not conn.poll(timeout):
-                    return None
-                data = conn.recv_bytes(codec.MAX_MESSAGE_BYTES)
-            except EOFError:
-                script.eof = True
+        try:
+            # Waiting without the lock: the dispatcher, seeing direct_depth,
+            # only pauses this pipe; it never reads it meanwhile.
+            if not conn.poll(timeout):
                 return None
-            except OSError as exc:
-                script.broken = True
-                return (_BROKEN, f"unreadable message: {exc}")
+            with script.read_lock:
+                data = conn.recv_bytes(codec.MAX_MESSAGE_BYTES)
+        except EOFError:
+            script.eof = True
+            return None
+        except OSError as exc:
+            script.broken = True
+            return (_BROKEN, f"unreadable message: {exc}")
         try:
             return P.check_worker_message(codec.decode(data))
         except (codec.CodecError, P.ProtocolError) as exc:

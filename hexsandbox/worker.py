@@ -106,6 +106,9 @@ class WorkerRuntime:
         self.hooks: Dict[int, _Hook] = {}
         self.unload_requested = False
         self.lost = False
+        self._read_cv = threading.Condition(threading.Lock())
+        self._receiver_ident: Optional[int] = None
+        self._callback_reading = False
 
     # ---- sending ---------------------------------------------------------
     def _send(self, msg: tuple) -> None:
@@ -144,7 +147,7 @@ class WorkerRuntime:
     def _wait_on_callback_thread(self, call_id: int) -> tuple:
         """Wait for our answer, running nested callbacks meanwhile."""
         while True:
-            msg = self.main_queue.get()
+            msg = self.next_message()
             if msg[0] in (P.REPLY, P.FAIL) and msg[1] == call_id:
                 return msg
             self.handle(msg)
@@ -174,26 +177,79 @@ class WorkerRuntime:
         return hook.userdata
 
     # ---- receiving -----------------------------------------------------------
+    def _route(self, msg: tuple) -> Optional[tuple]:
+        """Deliver a message read from the pipe; return it if it is the
+        callback thread's. Called with the read lock held, so a message is
+        always routed before another thread can take over reading."""
+        kind = msg[0]
+        if kind in (P.REPLY, P.FAIL):
+            with self._pending_lock:
+                waiter = self._pending.pop(msg[1], None)
+            if waiter is _TO_CALLBACK_THREAD:
+                return msg
+            if waiter is not None:
+                waiter.put(msg)
+            return None
+        if kind == P.STACK:
+            self._answer_stack(msg[1])
+            return None
+        return msg
+
     def receive_forever(self) -> None:
-        """Receiver thread: route every message from the client."""
+        """Receiver thread: reads while the callback thread is busy.
+
+        When the callback thread is idle it reads the pipe itself (no thread
+        hand-off on a hook's critical path) and this thread steps aside.
+        """
+        conn = self.conn
+        self._receiver_ident = threading.get_ident()
         while True:
             try:
-                msg = codec.decode_trusted(self.conn.recv_bytes())
+                conn.poll(None)  # data or EOF; the lock is not held while waiting
             except (EOFError, OSError):
-                self._connection_lost()
-                return
-            kind = msg[0]
-            if kind in (P.REPLY, P.FAIL):
-                with self._pending_lock:
-                    waiter = self._pending.pop(msg[1], None)
-                if waiter is _TO_CALLBACK_THREAD:
-                    self.main_queue.put(msg)
-                elif waiter is not None:
-                    waiter.put(msg)
-            elif kind == P.STACK:
-                self._answer_stack(msg[1])
-            else:
-                self.main_queue.put(msg)
+                pass
+            with self._read_cv:
+                while self._callback_reading:
+                    self._read_cv.wait()
+                try:
+                    if not conn.poll(0):
+                        continue
+                    msg = codec.decode_trusted(conn.recv_bytes())
+                except (EOFError, OSError):
+                    self._connection_lost()
+                    return
+                mine = self._route(msg)
+                if mine is not None:
+                    self.main_queue.put(mine)
+
+    def next_message(self) -> tuple:
+        """The callback thread's next message: one the receiver already
+        routed, else read straight from the pipe."""
+        try:
+            return self.main_queue.get_nowait()
+        except queue.Empty:
+            pass
+        with self._read_cv:
+            self._callback_reading = True
+        try:
+            while True:
+                try:
+                    return self.main_queue.get_nowait()
+                except queue.Empty:
+                    pass
+                with self._read_cv:
+                    try:
+                        msg = codec.decode_trusted(self.conn.recv_bytes())
+                    except (EOFError, OSError):
+                        self._connection_lost()
+                        continue
+                    mine = self._route(msg)
+                if mine is not None:
+                    return mine
+        finally:
+            with self._read_cv:
+                self._callback_reading = False
+                self._read_cv.notify_all()
 
     def _connection_lost(self) -> None:
         with self._pending_lock:
@@ -210,8 +266,11 @@ class WorkerRuntime:
         names = {t.ident: t.name for t in threading.enumerate()}
         parts = []
         for ident, frame in frames.items():
-            if ident == threading.get_ident():
+            if ident == self._receiver_ident:
                 continue  # the receiver thread itself is not interesting
+            if ident == threading.get_ident():  # the idle callback thread is answering
+                parts.append(f"--- callback thread ({ident}) ---\n  idle: waiting for events\n")
+                continue
             label = "callback thread" if ident == self.callback_thread else names.get(ident, "thread")
             parts.append(f"--- {label} ({ident}) ---\n" + "".join(traceback.format_stack(frame)))
         self._send((P.REPLY, call_id, "\n".join(parts)))
@@ -424,7 +483,7 @@ def main(conn: Any, config: WorkerConfig) -> None:
     try:
         if load_script(runtime, config.script_path):
             while not runtime.unload_requested:
-                runtime.handle(runtime.main_queue.get())
+                runtime.handle(runtime.next_message())
             if not runtime.lost:
                 runtime.run_unload_hooks()
                 runtime.oneway("unloaded", runtime.current_ctx, [])
