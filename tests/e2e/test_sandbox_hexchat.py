@@ -151,9 +151,21 @@ def test_isolation_crash_spin_sleep_flood(sandboxed_hexchat_factory, scripted_se
     pids = {s["name"]: s["pid"] for s in states}
     hc.eval("script('probe')['state'].update(max_gap=0.0, last=None)")
 
+    def after_next_tick():
+        """Each hang may stall HexChat once, for at most the deadline. Two
+        hangs landing in the same main-loop iteration would stall it twice
+        in a row, so the triggers are spaced by one tick of the probe."""
+        ticks = hc.eval("script('probe')['state']['ticks']")
+        while hc.eval("script('probe')['state']['ticks']") <= ticks:
+            pass
+
     hc.command("SEGV", "#test")
+    after_next_tick()
     hc.command("SPIN", "#test")
+    after_next_tick()
     scripted_server.send(":alice!a@example.org PRIVMSG #test :sleepnow")
+    scripted_server.roundtrip()
+    after_next_tick()
     hc.command("FLOOD", "#test")
     scripted_server.roundtrip()
 
