@@ -23,8 +23,7 @@ from .clock import VirtualClock
 from .hooks import (COMMAND, EAT_ALL, EAT_HEXCHAT, EAT_NONE, EAT_PLUGIN, PRINT,
                     PRINT_ATTRS, SERVER, SERVER_ATTRS, Hook, HookList)
 from .prefs import PluginPrefs, Prefs
-from .state import (SESS_CHANNEL, SESS_DIALOG, SESS_NOTICES, SESS_SERVER,
-                    SESS_SNOTICES, IdSource, Server, Session, User)
+from .state import SESS_CHANNEL, SESS_DIALOG, SESS_SERVER, IdSource, Server, Session
 from .textevents import EVENTS
 
 __all__ = ["Emulator", "EAT_NONE", "EAT_HEXCHAT", "EAT_PLUGIN", "EAT_ALL"]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import calendar
 import re
 import time as _time
-from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Dict, List, Optional
 
 from . import formatting
 from .hooks import SERVER, SERVER_ATTRS, Hook
@@ -436,7 +436,6 @@ class Inbound:
 
     def _privmsg(self, sess: Session, serv: Server, word: List[str], word_eol: List[str],
                  nick: str, ip: str, stamp: int) -> None:
-        emu = self.emu
         to = word[2]
         if not to:
             return

@@ -82,6 +82,7 @@ def test_memory_exhaustion_is_contained(hexchat_client):
     assert crasher.state is State.RUNNING
     hexchat_client.type("/ALIVE", "#test")
     assert "survivor alive" in hexchat_client.lines("#test")
+    assert survivor.state is State.RUNNING
 
 
 def test_exception_at_load_is_not_a_crash(hexchat_client):
@@ -106,11 +107,11 @@ def test_restart_with_backoff_gives_up(tmp_path):
         for attempt in range(3):
             current = client.sandbox.find("crasher")
             client.type("/CRASH _exit", "#test")
-            client.wait_for(lambda: current.state is State.CRASHED)
+            client.wait_for(lambda current=current: current.state is State.CRASHED)
             client.emu.advance(100 * 2 ** attempt)
             client.emu.pump()
             if attempt < 2:
-                client.wait_for(lambda: (s := client.sandbox.find("crasher")) is not None
+                client.wait_for(lambda current=current: (s := client.sandbox.find("crasher")) is not None
                                 and s is not current and s.state is State.RUNNING,
                                 what="the restarted script")
         texts = [r.text for r in client.sandbox.reports if r.kind == "restart"]

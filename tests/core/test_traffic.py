@@ -92,7 +92,7 @@ def test_eight_threads_times_thousand_prnt_all_arrive_in_order(hexchat_client):
 
 
 def test_threads_call_two_way_api_while_callbacks_run(hexchat_client):
-    script = hexchat_client.load('''
+    hexchat_client.load('''
         __module_name__ = "busy"
         import hexchat, threading
         results = {"info": 0, "list": 0, "errors": []}
