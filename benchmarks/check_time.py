@@ -1,0 +1,79 @@
+"""How long ``hexsandbox check`` takes on scripts/examples, with -n 1 and -n 2.
+
+Both runs in one go on the same machine; each is the wall time of the whole
+command (start-up included), median of ``--repeat`` runs. The verdicts of the
+two runs must agree (same JSON apart from timings), or the benchmark fails.
+
+Usage: python benchmarks/check_time.py [--repeat 3] [--json FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from typing import Dict, List
+
+from hexsandbox.benchtools import write_results
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+EXAMPLES = os.path.join(HERE, "..", "scripts", "examples")
+
+
+def run_check(workers: int, out_json: str) -> float:
+    exe = os.path.join(os.path.dirname(sys.executable), "hexsandbox")
+    t0 = time.perf_counter()
+    done = subprocess.run([exe, "check", EXAMPLES, "-n", str(workers), "--json", out_json],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
+                          timeout=600)
+    elapsed = time.perf_counter() - t0
+    if done.returncode not in (0, 1):  # 1 = some scripts failed, as the examples are meant to
+        raise SystemExit(f"hexsandbox check -n {workers} exited {done.returncode}")
+    return elapsed
+
+
+def verdicts(path: str) -> Dict[str, str]:
+    with open(path) as f:
+        data = json.load(f)
+    rows = data if isinstance(data, list) else data.get("results", [])
+    return {os.path.basename(r.get("path", r.get("script", ""))): r.get("verdict") for r in rows}
+
+
+def main(argv: List[str] = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--json", default=os.path.join(HERE, "results", "check_time.json"))
+    args = parser.parse_args(argv)
+
+    tmp = tempfile.mkdtemp(prefix="check-bench-")
+    results: Dict[str, Dict] = {}
+    seen: Dict[int, Dict[str, str]] = {}
+    for workers in (1, 2):
+        times = []
+        for r in range(args.repeat):
+            out = os.path.join(tmp, f"n{workers}-{r}.json")
+            times.append(run_check(workers, out))
+            seen[workers] = verdicts(out)
+        results[f"-n {workers}"] = {"seconds": times, "median_s": statistics.median(times),
+                                    "scripts": len(seen[workers])}
+    if seen[1] != seen[2]:
+        raise SystemExit(f"verdicts differ between -n 1 and -n 2: {seen[1]} vs {seen[2]}")
+
+    print(f"hexsandbox check on scripts/examples ({results['-n 1']['scripts']} scripts), "
+          f"median of {args.repeat}")
+    print(f"{'run':<6} {'median s':>9}")
+    for name, r in results.items():
+        print(f"{name:<6} {r['median_s']:>9.2f}")
+    results["verdicts"] = seen[1]
+    write_results(args.json, results, argv, "benchmarks/check_time.py")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
