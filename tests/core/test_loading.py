@@ -139,3 +139,19 @@ def test_xchat_module_name_works(hexchat_client):
         xchat.prnt("xchat says %d" % xchat.EAT_XCHAT)
     ''')
     assert "xchat says 1" in hexchat_client.lines("#test")
+
+
+def test_configured_python_executable_is_used(hexchat_client, tmp_path):
+    import stat
+    import sys
+
+    wrapper = tmp_path / "python-wrapper"
+    wrapper.write_text("#!/bin/sh\nHEXSANDBOX_TEST_WRAPPER=used exec %s \"$@\"\n" % sys.executable)
+    wrapper.chmod(wrapper.stat().st_mode | stat.S_IEXEC)
+    hexchat_client.sandbox.python = str(wrapper)
+    hexchat_client.load('''
+        __module_name__ = "which"
+        import os, hexchat
+        hexchat.prnt("wrapper " + os.environ.get("HEXSANDBOX_TEST_WRAPPER", "not used"))
+    ''')
+    assert "wrapper used" in hexchat_client.lines("#test")

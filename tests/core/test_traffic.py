@@ -206,3 +206,40 @@ def test_hook_past_deadline_passes_uneaten_and_marks_script_late(hexchat_client,
     assert not script.late
     hexchat_client.feed(":alice!a@h PRIVMSG #test :fast again")
     assert not any("fast again" in l for l in hexchat_client.lines("#test")), "eaten again"
+
+
+def test_all_callbacks_run_on_one_thread_never_concurrently(hexchat_client):
+    hexchat_client.load('''
+        __module_name__ = "onethread"
+        import hexchat, threading
+        seen, busy = set(), [False]
+        def mark(kind):
+            if busy[0]:
+                hexchat.prnt("CONCURRENT " + kind)
+            busy[0] = True
+            seen.add(threading.get_ident())
+            busy[0] = False
+        def on_msg(word, word_eol, userdata):
+            mark("print")
+        def on_cmd(word, word_eol, userdata):
+            mark("command")
+            hexchat.prnt("threads %d main %s" % (len(seen), threading.main_thread().ident in seen))
+            return hexchat.EAT_ALL
+        def on_timer(userdata):
+            mark("timer")
+            return True
+        hexchat.hook_print("Channel Message", on_msg)
+        hexchat.hook_command("THREADS", on_cmd)
+        hexchat.hook_timer(100, on_timer)
+        def noisy():
+            for i in range(200):
+                hexchat.get_info("nick")
+        threading.Thread(target=noisy).start()
+    ''')
+    for i in range(20):
+        hexchat_client.feed(":alice!a@h PRIVMSG #test :m%d" % i)
+        hexchat_client.advance(100)
+    hexchat_client.type("/THREADS", "#test")
+    lines = hexchat_client.lines("#test")
+    assert "threads 1 main True" in lines
+    assert not [l for l in lines if l.startswith("CONCURRENT")]
