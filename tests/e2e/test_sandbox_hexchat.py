@@ -235,3 +235,31 @@ def test_stack_of_a_stuck_script(sandboxed_hexchat_factory, scripted_server):
     start = [i for i, l in enumerate(lines) if l.startswith("hexsandbox: stack of spinner")][0]
     assert any(", in spin" in l for l in lines[start:]), lines[start:]
     os.kill(state["pid"], signal.SIGKILL)
+
+
+COUNTER = '''
+__module_name__ = "counter"
+import hexchat, os
+n = (hexchat.get_pluginpref("counter_runs") or 0) + 1
+hexchat.set_pluginpref("counter_runs", n)
+hexchat.prnt("counter run %d in pid %d" % (n, os.getpid()))
+def bye(userdata):
+    hexchat.set_pluginpref("counter_saved_on_unload", n)
+hexchat.hook_unload(bye)
+'''
+
+
+def test_migrate_moves_an_in_process_script_and_keeps_its_prefs(sandboxed_hexchat_factory, scripted_server):
+    hc = sandboxed_hexchat_factory(scripts={"counter.py": COUNTER})
+    assert hc.eval("script('counter')['n']") == 1, "ran in process first"
+    hc.command("sandbox migrate counter.py", "#test")
+    (state,) = hc.wait_running("counter")
+    assert state["pid"] != hc.pid
+    assert not os.path.exists(os.path.join(hc.addons_dir, "counter.py"))
+    assert os.path.exists(os.path.join(hc.sandbox_dir, "counter.py"))
+    scripted_server.roundtrip()
+    lines = [l.lstrip("\t") for l in hc.transcript()["#test"]]
+    assert f"counter run 2 in pid {state['pid']}" in lines, lines
+    conf = open(os.path.join(hc.config_dir, "addon_python.conf")).read()
+    assert "counter_runs = 2" in conf
+    assert "counter_saved_on_unload = 1" in conf, "the in-process unload hook ran before the move"
