@@ -34,7 +34,7 @@ def _cmd_uninstall(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from .check import run_check
+    from .smoke import run_check
 
     return run_check(args.paths, workers=args.workers, junitxml=args.junitxml,
                      json_path=args.json, deadline_ms=args.deadline_ms)

@@ -67,7 +67,9 @@ class EmulatedClient:
         and everything they sent has been served (a round-trip barrier)."""
         targets = [script] if script else list(self.sandbox.scripts)
         for target in targets:
-            if target is not None and not target.dead and target.state in (State.RUNNING, State.STARTING):
+            # A late script is stuck in a callback: it cannot answer a barrier.
+            if (target is not None and not target.dead and not target.late
+                    and target.state in (State.RUNNING, State.STARTING)):
                 self.sandbox.run_in_worker(target, _noop, timeout)
         self.emu.pump()
 
