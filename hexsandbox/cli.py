@@ -41,9 +41,9 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from .demo import run_demo
+    from .demo_run import run_demo
 
-    return run_demo()
+    return run_demo(args.scripts)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -68,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_check)
 
     p = sub.add_parser("demo", help="run the example scripts sandboxed on the emulator")
+    p.add_argument("--scripts", help="folder with the example scripts (default: scripts/examples)")
     p.set_defaults(func=_cmd_demo)
     return parser
 
