@@ -83,7 +83,8 @@ def test_examples_folder_in_ci(tmp_path):
     """`hexsandbox check scripts/examples` as CI runs it: table and JUnit."""
     exe = os.path.join(os.path.dirname(sys.executable), "hexsandbox")
     examples = os.path.join(os.path.dirname(__file__), "..", "..", "scripts", "examples")
-    junit = tmp_path / "examples.xml"
+    os.makedirs("build", exist_ok=True)
+    junit = os.path.join("build", "check-examples.xml")  # kept as a CI artifact
     out = subprocess.run([exe, "check", examples, "-n", "2", "--junitxml", str(junit)],
                          capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
     assert out.returncode == 1, out.stdout + out.stderr  # the corpus has deliberately broken scripts
@@ -92,7 +93,6 @@ def test_examples_folder_in_ci(tmp_path):
     assert {k for k, v in names.items() if v == "failed"} == broken, out.stdout
     assert all(v == "ok" for k, v in names.items() if k not in broken), out.stdout
     assert ET.parse(junit).getroot().get("tests") == str(len(names))
-    os.makedirs("build", exist_ok=True)
     with open(os.path.join("build", "check-examples.txt"), "w") as f:
         f.write(out.stdout)
 
