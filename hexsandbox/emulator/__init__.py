@@ -186,12 +186,7 @@ class Emulator:
     def emit(self, sess: Session, event: str, *args: Optional[str], stamp: int = 0) -> int:
         """``text_emit``: print hooks, then (if not eaten) the formatted line."""
         if event not in EVENTS:
-            for name in EVENTS:
-                if name.lower() == event.lower():
-                    event = name
-                    break
-            else:
-                return 0
+            return 0  # pevent_find uses strcmp: event names are case-sensitive
         fmt, nargs = EVENTS[event]
         argv = [a if a is not None else "" for a in args[:4]]
         if self.prefs.get("text_color_nicks") and argv and event in ("Channel Action", "Channel Message"):
@@ -373,7 +368,7 @@ class Emulator:
         if name == "server":
             return serv.servername if serv.connected else None
         if name == "topic":
-            return sess.topic if sess.topic is not None else ""
+            return sess.topic  # NULL (None) until the server told us a topic
         if name in ("gtkwin_ptr", "win_ptr"):
             return "0x%x" % (0x55d0c0de0000 + (0 if name == "win_ptr" else 0x100))
         if name == "win_status":

@@ -47,6 +47,7 @@ class Commands:
             "newserver": self.cmd_server, "gui": self.cmd_gui, "set": self.cmd_set,
             "invite": self.cmd_invite, "quit": self.cmd_quit, "op": self.cmd_op,
             "deop": self.cmd_deop, "voice": self.cmd_voice, "devoice": self.cmd_devoice,
+            "help": self.cmd_help,
         }
 
     # ------------------------------------------------------------------
@@ -479,6 +480,25 @@ class Commands:
                    "MENU", "MSGBOX", "HIDEMENU", "SHOWMENU", "TRAY", "CHANVIEW"):
             return True
         return False
+
+    def cmd_help(self, sess: Session, word: List[str], word_eol: List[str]) -> bool:
+        """Only ``/help <plugin command>`` is modelled (plugin_show_help: the
+        first hook of that name, in dispatch order, prints its help text);
+        anything else goes to the server as before (no built-in help texts)."""
+        emu = self.emu
+        name = word[2]
+        if name:
+            for hook in emu.hooks.hooks:
+                if hook.kind == COMMAND and not hook.deleted and hook.name.lower() == name.lower():
+                    if hook.help:
+                        emu.print_text(sess, hook.help)
+                        return True
+                    break
+        if not sess.server.connected:
+            emu.print_text(sess, "Unknown Command %s. Try /help" % word[1])
+        else:
+            self.send(word_eol[1])
+        return True
 
     def cmd_set(self, sess: Session, word: List[str], word_eol: List[str]) -> bool:
         """Read-only: ``/set name`` prints ``name = value`` like HexChat's list."""

@@ -137,10 +137,36 @@ class Inbound:
             chan = emu.find_channel(serv, word[3])
             if chan:
                 chan.modes = word_eol[4]
-                emu.emit(chan, "Channel Modes", word[3], word_eol[4], stamp=stamp)
+                if chan.ignore_mode:  # the reply to the MODE sent on joining
+                    chan.ignore_mode = False
+                else:
+                    emu.emit(chan, "Channel Modes", word[3], word_eol[4], stamp=stamp)
             else:
                 emu.emit(emu.sessions.get(serv.front_session, server_sess), "Channel Modes",
                          word[3], word_eol[4], stamp=stamp)
+            return
+        elif n == 352:
+            # WHO reply: inbound_user_info -> userlist_add_hostname; shown in the
+            # server tab unless it answers the WHO sent on joining
+            chan = emu.find_channel(serv, word[3])
+            if chan:
+                user = chan.find_user(word[7])
+                if user is not None:
+                    if not user.host:
+                        user.host = "%s@%s" % (word[4], word[5])
+                    realname = word_eol[10] if len(word_eol) > 10 else ""
+                    if not user.realname and realname:
+                        user.realname = realname
+                    user.away = 1 if word[8][:1] == "G" else 0
+            if not chan or not chan.doing_who:
+                emu.emit(server_sess, "Server Text", text, word[0], word[1], stamp=stamp)
+            return
+        elif n == 315:
+            chan = emu.find_channel(serv, word[3])
+            if chan and chan.doing_who:
+                chan.doing_who = False
+            else:
+                emu.emit(server_sess, "Server Text", text, word[0], word[1], stamp=stamp)
             return
         elif n == 332:
             chan_name = word[3]
@@ -203,8 +229,13 @@ class Inbound:
                 serv.casemapping = "ascii" if value == "ascii" else "rfc1459"
             elif name == "MODES" and value.isdigit():
                 serv.modes_per_line = int(value)
-            elif name == "NETWORK" and not serv.network:
-                serv.network = value
+            elif name == "NETWORK":
+                # inbound_005: the server tab takes the network's name
+                server_sess = self.emu.sessions.get(serv.server_session)
+                if server_sess is not None and server_sess.type == SESS_SERVER:
+                    server_sess.channel = value
+                if not serv.network:
+                    serv.network = value
 
     def _set_away(self, serv: Server, away: bool) -> None:
         serv.is_away = away
@@ -398,11 +429,13 @@ class Inbound:
         sess.users.clear()
         sess.waitchannel = ""
         sess.ignore_names = True
+        sess.ignore_mode = True
         sess.end_of_names = False
         emu.sent.append("MODE %s" % chan)
         emu.emit(sess, "You Join", nick, chan, ip, stamp=stamp)
         if emu.prefs.get("irc_who_join"):
             emu.sent.append("WHO %s" % chan)
+            sess.doing_who = True
 
     def _clear_channel(self, sess: Session) -> None:
         """``clear_channel``: the tab stays, its channel state goes."""
@@ -778,7 +811,9 @@ class Inbound:
         emu.sent.append("USER %s 0 * :%s" % (emu.prefs.get("irc_user_name"),
                                               emu.prefs.get("irc_real_name")))
         tokens = {"CHANTYPES": "#&", "PREFIX": "(ov)@+", "CASEMAPPING": "rfc1459",
-                  "CHANMODES": "beI,k,l,imnpst", "MODES": "4", "NETWORK": serv.network or "TestNet"}
+                  "CHANMODES": "beI,k,l,imnpst", "MODES": "4"}
+        # No NETWORK= by default: with it HexChat renames the server tab to the
+        # network (inbound_005); pass isupport={"NETWORK": ...} for that.
         if isupport:
             tokens.update(isupport)
         isup = " ".join("%s=%s" % kv if kv[1] != "" else kv[0] for kv in tokens.items())

@@ -53,7 +53,8 @@ def build_list(emu: "Emulator", name: str) -> Optional[List[dict]]:
         raise KeyError("list not available")
     if name == "channels":
         rows = []
-        for sess in emu.sessions.values():
+        # session_new() prepends to sess_list: the newest tab comes first
+        for sess in reversed(list(emu.sessions.values())):
             serv = sess.server
             rows.append({
                 "channel": sess.channel,
@@ -89,6 +90,7 @@ def build_list(emu: "Emulator", name: str) -> Optional[List[dict]]:
             "prefix": u.prefix,
             "realname": u.realname,
             "selected": int(u.selected),
-        } for u in sess.users]
+        } for u in sorted(sess.users, key=lambda u: sess.server.lower(u.nick))]
+        # list_get walks usertree_alpha: plain nick order, not the GUI's rank order
     # dcc, ignore, notify: nothing in a fresh HexChat
     return []

@@ -111,6 +111,8 @@ class Session:
     waitchannel: str = ""
     end_of_names: bool = False
     ignore_names: bool = False
+    ignore_mode: bool = False     # our JOIN's automatic MODE reply is not shown
+    doing_who: bool = False       # our JOIN's automatic WHO reply is not shown
     lastnick: str = ""
     # chanopts, SET_DEFAULT = 2 (what get_list('channels')['flags'] reports)
     chanopts: Dict[str, int] = field(default_factory=lambda: {

@@ -31,7 +31,7 @@ def test_actions(emu, chan):
 def test_private_message_opens_dialog(emu):
     emu.feed(":dave!d@h.example PRIVMSG tester :hi")
     dlg = emu.session("dave")
-    assert dlg.type == 3 and emu.get_list("channels")[-1]["type"] == 3
+    assert dlg.type == 3 and emu.get_list("channels")[0]["type"] == 3  # newest tab first
     assert emu.event_names("dave") == ["Open Dialog", "Private Message to Dialog"]
     assert emu.lines("dave") == ["<dave>\thi"]
 
@@ -126,5 +126,6 @@ def test_names_fill_users(emu):
     emu.feed(":irc.test.net 353 tester = #n :@op +voiced plain tester")
     emu.feed(":irc.test.net 366 tester #n :End")
     emu.set_context(emu.context_of("#n"))
+    # HexChat's users list is in plain nick order (the GUI sorts ops first)
     assert [(u["nick"], u["prefix"]) for u in emu.get_list("users")] == [
-        ("op", "@"), ("voiced", "+"), ("plain", ""), ("tester", "")]
+        ("op", "@"), ("plain", ""), ("tester", ""), ("voiced", "+")]

@@ -15,7 +15,7 @@ def test_channels_list_fields_and_types(emu, chan):
     for f in ("flags", "id", "lag", "maxmodes", "queue", "type", "users"):
         assert isinstance(row[f], int)
     assert row["flags"] & 1 and row["flags"] & 8  # connected, end of motd
-    assert rows[0]["type"] == 1
+    assert rows[-1]["type"] == 1  # newest tab first: the server tab is last
 
 
 def test_users_list(emu, chan):
