@@ -167,6 +167,9 @@ class Sandbox:
                                         name="hexsandbox-dispatcher", daemon=True)
         self._thread.start()
         spawning.acquire()
+        # Workers learn at once when a tab closes, so their one-way Context
+        # calls on it fail as they do in process (notice + RuntimeError).
+        self._close_hook = backend.hook_print("Close Context", 127, self._context_closed, False)
 
     # ================================================================ public
     def load(self, path: str, *, deadline_ms: Optional[int] = None,
@@ -281,6 +284,7 @@ class Sandbox:
                 spawning.kill(script.worker)
                 script.worker.process.join(1.0)
                 self._mark_dead(script)
+        self.backend.unhook(self._close_hook)
         self._closing = True
         os.write(self._wake_w, b"x")
         self._thread.join(2.0)
@@ -453,6 +457,13 @@ class Sandbox:
                             f"hexsandbox: {script.label} is answering again after {took:.1f} s "
                             f"({script.missed_events} events went on without it).")
                 script.missed_events = 0
+
+    def _context_closed(self, word: List[str], word_eol: List[str], server_time: int) -> int:
+        handle = self.backend.get_context()  # HexChat runs the hook in the closing context
+        for script in self.scripts:
+            if not script.dead:
+                script.send((P.CTX_CLOSED, handle))
+        return 0
 
     # ------------------------------------------------------------- hooks
     def register_hook(self, script: Script, call: Call, hook_id: int, args: List[Any]) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
 
 from . import api_table as api
+from . import protocol as P
 from .api_table import Call, Kind, Traffic
 from .backend import Backend
 
@@ -26,7 +27,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 Handler = Callable[["Sandbox", "Script", Optional[int], List[Any]], Any]
 
-CLOSED_CONTEXT_NOTICE = "Context object refers to closed context, ignoring call"
+CLOSED_CONTEXT_NOTICE = P.CLOSED_CONTEXT_NOTICE
 
 
 class CallError(Exception):

@@ -25,6 +25,8 @@ Client -> worker (trusted):
 * ``(UNLOAD,)`` -- run the unload hooks and exit.
 * ``(RUN, call_id, payload)`` -- run a cloudpickled function (tests, tools).
 * ``(STACK, call_id)`` -- answer with the Python stacks of all threads.
+* ``(CTX_CLOSED, handle)`` -- that context was closed (HexChat's 'Close
+  Context'), so one-way ``Context`` calls on it can fail at once, as in process.
 """
 
 from __future__ import annotations
@@ -42,6 +44,10 @@ FIRE = 6
 UNLOAD = 7
 RUN = 8
 STACK = 9
+CTX_CLOSED = 10
+
+#: What HexChat's Python module prints for a call on a closed context.
+CLOSED_CONTEXT_NOTICE = "Context object refers to closed context, ignoring call"
 
 #: Exception types a FAIL may ask the worker to raise (anything else -> RuntimeError).
 RAISABLE = ("TypeError", "ValueError", "KeyError", "RuntimeError", "AttributeError")

@@ -92,7 +92,7 @@ class Attribute:
         return "<Attribute object at {}>".format(id(self))
 
 
-def _to_list(name: str, rows: Any) -> Any:
+def _to_list(runtime: Any, name: str, rows: Any) -> Any:
     if rows is None:
         return None
     items = []
@@ -100,7 +100,7 @@ def _to_list(name: str, rows: Any) -> Any:
         item = ListItem(name)
         for field, value in row.items():
             if field == "context":
-                value = Context(value)
+                value = Context(runtime.live_context(value))
             setattr(item, field, value)
         items.append(item)
     return items
@@ -108,9 +108,9 @@ def _to_list(name: str, rows: Any) -> Any:
 
 #: How each kind of result is rebuilt in the worker.
 RESULT_BUILDERS: Dict[Returns, str] = {
-    Returns.CONTEXT: "Context({v})",
-    Returns.OPT_CONTEXT: "(None if {v} is None else Context({v}))",
-    Returns.LIST: "_to_list(name, {v})",
+    Returns.CONTEXT: "Context(_rt.live_context({v}))",
+    Returns.OPT_CONTEXT: "(None if {v} is None else Context(_rt.live_context({v})))",
+    Returns.LIST: "_to_list(_rt, name, {v})",
     Returns.BOOL: "bool({v})",
 }
 
@@ -161,6 +161,8 @@ def _body(call: Call) -> List[str]:
         wire_args.append(p.name)
     if call.owner == "Context":
         wire_args.insert(0, "self._ctx")
+        if call.name != "set":
+            lines.append("_rt.check_context(self._ctx)")
     args = "[" + ", ".join(wire_args) + "]"
     method = call.wire_name
 

@@ -106,6 +106,8 @@ class WorkerRuntime:
         self.hooks: Dict[int, _Hook] = {}
         self.unload_requested = False
         self.lost = False
+        #: Contexts the client said were closed (see CTX_CLOSED).
+        self.closed_contexts: set = set()
         self._read_cv = threading.Condition(threading.Lock())
         self._receiver_ident: Optional[int] = None
         self._callback_reading = False
@@ -155,6 +157,20 @@ class WorkerRuntime:
                 raise ConnectionLost("hexsandbox client is gone")
 
     # ---- hooks -------------------------------------------------------------
+    def live_context(self, handle: Any) -> Any:
+        """A context handle the client just handed out is open, even if an
+        earlier context with the same handle was closed."""
+        self.closed_contexts.discard(handle)
+        return handle
+
+    def check_context(self, handle: Any) -> None:
+        """``Context`` methods on a context known to be closed: HexChat's
+        notice in the current context, then the RuntimeError that
+        ``_hexchat.py``'s context manager raises (it never yields)."""
+        if handle in self.closed_contexts:
+            self.oneway("prnt", self.current_ctx, [P.CLOSED_CONTEXT_NOTICE])
+            raise RuntimeError("generator didn't yield")
+
     def add_hook(self, method: str, kind: str, with_attrs: bool, callback: Callable,
                  userdata: Any, wire_args: List[Any]) -> int:
         hook = _Hook(kind, with_attrs, callback, userdata)
@@ -193,6 +209,11 @@ class WorkerRuntime:
         if kind == P.STACK:
             self._answer_stack(msg[1])
             return None
+        if kind == P.CTX_CLOSED:
+            self.closed_contexts.add(msg[1])
+            return None
+        if kind in (P.CALL, P.FIRE):
+            self.closed_contexts.discard(msg[3])  # a live context (HexChat reuses pointers)
         return msg
 
     def receive_forever(self) -> None:

@@ -70,7 +70,10 @@ def test_closed_context_notice_and_error(hexchat_client):
         import hexchat
         gone = hexchat.find_context(channel="#gone")
         def check(word, word_eol, userdata):
-            gone.prnt("lost line")
+            try:
+                gone.prnt("lost line")
+            except RuntimeError as e:
+                hexchat.prnt("prnt raised " + str(e))
             try:
                 gone.get_info("channel")
             except RuntimeError as e:
@@ -84,6 +87,7 @@ def test_closed_context_notice_and_error(hexchat_client):
     hexchat_client.type("/CHECK", "#test")
     lines = hexchat_client.lines("#test")
     assert lines.count("Context object refers to closed context, ignoring call") == 2
+    assert "prnt raised generator didn't yield" in lines, "one-way, yet it fails as in process"
     assert "raised generator didn't yield" in lines
     assert "set gives False" in lines
     assert "lost line" not in "\n".join(str(v) for v in hexchat_client.emu.all_lines().values())

@@ -288,9 +288,7 @@ def corpus() -> List[Scenario]:
         # Its own scenario, so that a difference here does not hide the rest of all_api.
         Scenario("all_api_closed", "all_api.py", ex("all_api.py"), [
             _cmd("ALLAPI_CLOSED"),
-        ], emulator_xfail="the sandbox's difference, not the emulator's: one-way Context.prnt on a "
-                          "closed context returns None instead of raising RuntimeError (see "
-                          "test_sandboxed_hexchat_matches_in_process[all_api_closed])"),
+        ]),
         Scenario("timers", "timers.py", ex("timers.py"), [
             _cmd("TICKS"),
             {"advance": 3200, "until": "timers: limit of 3 reached"},
