@@ -166,22 +166,27 @@ class Emulator:
         for piece in text.split("\n"):
             sess.lines.append(piece if "\t" in piece else "\t" + piece)
 
+    def run_word_hooks(self, sess: Session, kinds: int, name: str, word: List[str],
+                       word_eol: List[str], stamp: int = 0) -> bool:
+        """Run the hooks of ``kinds`` named ``name`` by priority, each in
+        ``sess``'s context (HexChat sets it again before every hook, even if
+        an earlier one closed the tab: it keeps the dead pointer); True if
+        eaten. Each hook gets its own copies of the words, and ``*_attrs``
+        hooks get the server-time stamp."""
+
+        def before() -> None:
+            self._ctx = sess.id
+
+        def call(hook: Hook) -> int:
+            return hook.callback(list(word), list(word_eol),
+                                 stamp if hook.kind in (PRINT_ATTRS, SERVER_ATTRS) else 0)
+
+        return self.hooks.run(kinds, name, call, before)
+
     def _run_print_hooks(self, sess: Session, event: str, args: List[str], stamp: int) -> bool:
         words = formatting.trim_words((list(args) + [""] * 4)[:max(4, len(args))])
         word_eol = formatting.print_word_eol(words)
-        holder = {"sess": sess}
-
-        def before() -> None:
-            if holder["sess"].id in self.sessions:
-                self._ctx = holder["sess"].id
-            else:  # the tab was closed by an earlier hook: HexChat keeps the dead pointer
-                self._ctx = holder["sess"].id
-
-        def call(hook: Hook) -> int:
-            return hook.callback(list(words), list(word_eol),
-                                 stamp if hook.kind == PRINT_ATTRS else 0)
-
-        return self.hooks.run(PRINT | PRINT_ATTRS, event, call, before)
+        return self.run_word_hooks(sess, PRINT | PRINT_ATTRS, event, words, word_eol, stamp)
 
     def emit(self, sess: Session, event: str, *args: Optional[str], stamp: int = 0) -> int:
         """``text_emit``: print hooks, then (if not eaten) the formatted line."""
@@ -487,10 +492,12 @@ class Emulator:
         self.inbound.connect(nick=nick, servername=servername, isupport=isupport, motd=motd)
 
     def join(self, channel: str, users: Optional[List[str]] = None, topic: Optional[str] = None,
-             host: str = "tester@localhost") -> int:
-        """The server confirms we joined ``channel`` (with a names list). Returns the handle."""
+             host: str = "tester@localhost", modes: Optional[str] = "+nt") -> int:
+        """The server confirms we joined ``channel`` (with a names list, then
+        324 ``modes`` in answer to the MODE query HexChat sends on joining;
+        None for a server that does not answer). Returns the handle."""
         self._check_thread()
-        return self.inbound.join(channel, users or [], topic, host)
+        return self.inbound.join(channel, users or [], topic, host, modes)
 
     # ------------------------------------------------------------------
     # reading what was printed

@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Callable, Dict, List, Optional
 
 from . import formatting
-from .hooks import COMMAND, Hook
+from .hooks import COMMAND
 from .state import SESS_CHANNEL, SESS_DIALOG, SESS_NOTICES, SESS_SERVER, SESS_SNOTICES, Session
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -84,17 +84,8 @@ class Commands:
 
     def _run_command_hooks(self, sess: Session, name: str, word: List[str],
                            word_eol: List[str]) -> bool:
-        emu = self.emu
-        w = formatting.trim_words(word)
-        we = formatting.trim_words(word_eol)
-
-        def before() -> None:
-            emu._ctx = sess.id
-
-        def call(hook: Hook) -> int:
-            return hook.callback(list(w), list(we), 0)
-
-        return emu.hooks.run(COMMAND, name, call, before)
+        return self.emu.run_word_hooks(sess, COMMAND, name, formatting.trim_words(word),
+                                       formatting.trim_words(word_eol))
 
     def handle_say(self, sess: Session, text: str) -> None:
         emu = self.emu

@@ -16,7 +16,7 @@ import time as _time
 from typing import TYPE_CHECKING, Dict, List, Optional
 
 from . import formatting
-from .hooks import SERVER, SERVER_ATTRS, Hook
+from .hooks import SERVER, SERVER_ATTRS
 from .state import (SESS_CHANNEL, SESS_DIALOG, SESS_NOTICES, SESS_SERVER,
                     SESS_SNOTICES, Server, Session)
 
@@ -37,6 +37,25 @@ def parse_server_time(value: str) -> int:
 
 def _colon(s: str) -> str:
     return s[1:] if s.startswith(":") else s
+
+
+#: Modes whose changes HexChat collects into one line per MODE message
+#: ('Channel Operator'/'Channel Voice' events with all the nicks).
+_GROUPED_MODES: Dict[tuple, str] = {
+    ("+", "o"): "op", ("+", "v"): "voice", ("-", "o"): "deop", ("-", "v"): "devoice",
+}
+
+#: The text event HexChat's handle_single_mode emits for a channel mode;
+#: anything else is 'Channel Mode Generic'.
+_MODE_EVENTS: Dict[tuple, str] = {
+    ("+", "k"): "Channel Set Key", ("+", "l"): "Channel Set Limit",
+    ("+", "h"): "Channel Half-Operator", ("+", "b"): "Channel Ban",
+    ("+", "e"): "Channel Exempt", ("+", "I"): "Channel INVITE",
+    ("-", "k"): "Channel Remove Keyword", ("-", "l"): "Channel Remove Limit",
+    ("-", "h"): "Channel DeHalfOp", ("-", "b"): "Channel UnBan",
+    ("-", "e"): "Channel Remove Exempt", ("-", "I"): "Channel Remove Invite",
+    ("+", "q"): "Channel Quiet", ("-", "q"): "Channel UnQuiet",  # where q is a list mode
+}
 
 
 class Inbound:
@@ -86,17 +105,8 @@ class Inbound:
 
     def _run_server_hooks(self, sess: Session, mtype: str, word: List[str],
                           word_eol: List[str], stamp: int) -> bool:
-        emu = self.emu
-        w = formatting.trim_words(word)
-        we = formatting.trim_words(word_eol)
-
-        def before() -> None:
-            emu._ctx = sess.id
-
-        def call(hook: Hook) -> int:
-            return hook.callback(list(w), list(we), stamp if hook.kind == SERVER_ATTRS else 0)
-
-        return emu.hooks.run(SERVER | SERVER_ATTRS, mtype, call, before)
+        return self.emu.run_word_hooks(sess, SERVER | SERVER_ATTRS, mtype, formatting.trim_words(word),
+                                       formatting.trim_words(word_eol), stamp)
 
     # ------------------------------------------------------------------
     def _named_servermsg(self, sess: Session, buf: str, word: List[str], word_eol: List[str],
@@ -734,58 +744,25 @@ class Inbound:
                         _grant(sess, user, pfx)
                     else:
                         _revoke(sess, user, pfx)
-            else:
-                _record_mode(sess, sign, mode, arg)
-            if sign == "+":
-                if mode == "k":
-                    sess.channelkey = arg
-                    if not quiet:
-                        emu.emit(sess, "Channel Set Key", nick, arg, stamp=stamp)
-                    continue
-                if mode == "l":
-                    sess.limit = _atoi(arg)
-                    if not quiet:
-                        emu.emit(sess, "Channel Set Limit", nick, arg, stamp=stamp)
-                    continue
-                if mode == "o":
-                    if not quiet:
-                        group["op"].append(arg)
-                    continue
-                if mode == "v":
-                    if not quiet:
-                        group["voice"].append(arg)
-                    continue
-                ev = {"h": "Channel Half-Operator", "b": "Channel Ban", "e": "Channel Exempt",
-                      "I": "Channel INVITE"}.get(mode)
-                if ev:
-                    if not quiet:
-                        emu.emit(sess, ev, nick, arg, stamp=stamp)
-                    continue
-            else:
-                if mode == "k":
-                    sess.channelkey = ""
-                    if not quiet:
-                        emu.emit(sess, "Channel Remove Keyword", nick, stamp=stamp)
-                    continue
-                if mode == "l":
-                    sess.limit = 0
-                    if not quiet:
-                        emu.emit(sess, "Channel Remove Limit", nick, stamp=stamp)
-                    continue
-                if mode == "o":
-                    if not quiet:
-                        group["deop"].append(arg)
-                    continue
-                if mode == "v":
-                    if not quiet:
-                        group["devoice"].append(arg)
-                    continue
-                ev = {"h": "Channel DeHalfOp", "b": "Channel UnBan", "e": "Channel Remove Exempt",
-                      "I": "Channel Remove Invite"}.get(mode)
-                if ev:
-                    if not quiet:
-                        emu.emit(sess, ev, nick, arg, stamp=stamp)
-                    continue
+            elif _chanmode_type(serv, mode) >= 1:
+                _record_mode(serv, sess, sign, mode, arg)
+            if mode == "k":
+                sess.channelkey = arg if sign == "+" else ""
+            elif mode == "l":
+                sess.limit = _atoi(arg) if sign == "+" else 0
+            grouped = _GROUPED_MODES.get((sign, mode))
+            event = _MODE_EVENTS.get((sign, mode))
+            if mode == "q" and "q" not in serv.chanmodes.split(",")[0]:
+                event = None  # +q is owner on this server
+            if quiet and (grouped or event):
+                continue
+            if grouped:
+                group[grouped].append(arg)
+                continue
+            if event:
+                shown = () if sign == "-" and mode in "kl" else (arg,)  # removals show no argument
+                emu.emit(sess, event, nick, *shown, stamp=stamp)
+                continue
             if not quiet:
                 self._genmode(sess, nick, sign, mode, chan, arg, stamp)
         flush()
@@ -832,8 +809,10 @@ class Inbound:
         for line in lines:
             self.handle_line(line)
 
-    def join(self, channel: str, users: List[str], topic: Optional[str], host: str) -> int:
-        """The server's answer to our JOIN: JOIN echo, topic, names list."""
+    def join(self, channel: str, users: List[str], topic: Optional[str], host: str,
+             modes: Optional[str]) -> int:
+        """The server's answer to our JOIN: JOIN echo, topic, names list, and
+        the 324 answer to HexChat's MODE query."""
         emu = self.emu
         serv = emu.serv
         me = serv.nick
@@ -845,6 +824,8 @@ class Inbound:
         names = [me] + [u for u in users if serv.cmp(u.lstrip(serv.nick_prefixes), me) != 0]
         self.handle_line(":%s 353 %s = %s :%s" % (sname, me, channel, " ".join(names)))
         self.handle_line(":%s 366 %s %s :End of /NAMES list." % (sname, me, channel))
+        if modes is not None:
+            self.handle_line(":%s 324 %s %s %s" % (sname, me, channel, modes))
         sess = emu.find_channel(serv, channel)
         assert sess is not None
         return sess.id
@@ -896,32 +877,54 @@ def _revoke(sess: Session, user, pfx: str) -> None:
     sess.sort_users()
 
 
-def _record_mode(sess: Session, sign: str, mode: str, arg: str) -> None:
-    """Keep ``get_info('modes')`` current: '+ntk key' style."""
-    flags, _sp, rest = sess.modes.partition(" ")
-    flags = flags.lstrip("+")
-    args = rest.split(" ") if rest else []
-    if mode in "beIqov":
-        return
-    has_arg = mode in "kl"
+def _chanmode_type(serv: Server, mode: str) -> int:
+    """``mode_chanmode_type``: the CHANMODES group (0 = list modes like b,
+    1 = always an argument like k, 2 = argument when set like l, 3 = flags),
+    -1 if the server did not list it."""
+    for idx, group in enumerate(serv.chanmodes.split(",")):
+        if mode in group:
+            return idx
+    return -1
+
+
+def _record_mode(serv: Server, sess: Session, sign: str, mode: str, arg: str) -> None:
+    """``record_chan_mode``, step by step: HexChat edits the mode string it
+    got from 324 (``get_info('modes')``) in place rather than rebuilding it,
+    so its quirks (no '+' if there was no 324, a lone '+' once every mode is
+    gone) are what scripts see."""
+    cur = sess.modes
+    space = cur.find(" ")
+    modes_length = space if space >= 0 else len(cur)
+    mode_pos = cur.find(mode, 0, modes_length)
+    arg_offset = arg_length = 0
+    if mode_pos != -1 and _mode_has_arg(serv, "+", mode):
+        argument_num = sum(1 for c in cur[:mode_pos + 1] if _mode_has_arg(serv, "+", c))
+        pos, seen = modes_length, 0
+        while seen < argument_num and pos < len(cur):
+            if cur[pos] == " ":
+                seen += 1
+            if seen != argument_num:
+                pos += 1
+        arg_offset = pos
+        if seen == argument_num:  # the argument's length, with its leading space
+            arg_length = 1
+            pos += 1
+            while pos < len(cur) and cur[pos] != " ":
+                arg_length += 1
+                pos += 1
     if sign == "+":
-        if mode in flags:
-            if has_arg:
-                idx = [c for c in flags if c in "kl"].index(mode)
-                if idx < len(args):
-                    args[idx] = arg
-        else:
-            flags += mode
-            if has_arg:
-                args.append(arg)
-    else:
-        if mode in flags:
-            if mode in "kl":
-                idx = [c for c in flags if c in "kl"].index(mode)
-                if idx < len(args):
-                    del args[idx]
-            flags = flags.replace(mode, "")
-    sess.modes = ("+" + flags + (" " + " ".join(args) if args else "")) if flags else ""
+        if mode_pos == -1:
+            cur = cur[:modes_length] + mode + cur[modes_length:]
+            if _mode_has_arg(serv, sign, mode):
+                cur += " " + arg
+        elif _mode_has_arg(serv, sign, mode):  # replace the argument, keep its space
+            tail = cur[arg_offset + arg_length:] if arg_length else ""  # erase(-1): to the end
+            cur = cur[:arg_offset + 1] + arg + tail
+    elif mode_pos != -1:
+        if _mode_has_arg(serv, "+", mode):
+            cur = cur[:arg_offset] + cur[arg_offset + arg_length:]
+        cur = cur[:mode_pos] + cur[mode_pos + 1:]
+    sess.modes = cur
 
 
 def _match_words(word: str, masks: str) -> bool:

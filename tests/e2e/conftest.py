@@ -21,7 +21,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import HexChat, IrcUser, Ngircd, ScriptedServer, Xvfb  # noqa: E402
+from harness import HexChat, IrcUser, Ngircd, ScriptedServer, Xvfb, stop_unstopped  # noqa: E402
 from harness.procs import e2e_user_name, find_program, is_alive, is_root  # noqa: E402
 
 
@@ -160,16 +160,7 @@ def hexchat_factory(request, xvfb):
         return hc
 
     yield start
-
-    problems = []
-    for hc in reversed(instances):
-        if hc.stop_result is not None:
-            continue  # stopped (and checked) by the test
-        r = hc.stop()
-        if r.leftovers:
-            problems.append(f"HexChat {hc.info.get('pid')} left processes behind: {r.leftovers}")
-        if r.still_alive:
-            problems.append(f"could not kill: {r.still_alive}")
+    problems = stop_unstopped(instances)
     if problems:
         pytest.fail("\n".join(problems))
 

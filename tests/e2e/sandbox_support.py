@@ -16,7 +16,7 @@ import tempfile
 from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 
-from harness import HexChat
+from harness import HexChat, stop_unstopped
 
 import cloudpickle
 import dill
@@ -155,12 +155,6 @@ def sandboxed_hexchat_factory(request, xvfb, sandbox_env):
         return hc
 
     yield start
-    problems = []
-    for hc in reversed(instances):
-        if hc.stop_result is not None:
-            continue
-        r = hc.stop()
-        if r.leftovers:
-            problems.append(f"HexChat {hc.info.get('pid')} left processes behind: {r.leftovers}")
+    problems = stop_unstopped(instances)
     if problems:
         pytest.fail("\n".join(problems))

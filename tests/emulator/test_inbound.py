@@ -95,8 +95,33 @@ def test_modes(emu, chan):
         "Channel Operator", "Channel DeOp", "Channel Voice", "Channel DeVoice",
         "Channel Set Key", "Channel Ban", "Channel Mode Generic"]
     emu.set_context(chan)
-    assert emu.get_info("modes").startswith("+k")
+    assert emu.get_info("modes") == "+ntkm key"  # HexChat edits the 324 string in place
     assert emu.lines("#chan")[-1] == "*\talice sets mode +m on #chan"
+
+
+def test_mode_removals_and_limit(emu, chan):
+    emu.feed(":alice!a@h MODE #chan +kl key 10")
+    emu.set_context(chan)
+    assert emu.get_info("modes") == "+ntkl key 10"
+    assert [c["channelkey"] for c in emu.get_list("channels") if c["channel"] == "#chan"] == ["key"]
+    emu.feed(":alice!a@h MODE #chan -k-l-b-e-I-h key *!*@x *!*@y *!*@z bob")
+    assert emu.event_names("#chan")[-6:] == [
+        "Channel Remove Keyword", "Channel Remove Limit", "Channel UnBan",
+        "Channel Remove Exempt", "Channel Remove Invite", "Channel DeHalfOp"]
+    assert emu.lines("#chan")[-6:-4] == ["*\talice removes channel keyword",
+                                         "*\talice removes user limit"]
+    assert [c["channelkey"] for c in emu.get_list("channels") if c["channel"] == "#chan"] == [""]
+    assert emu.get_info("modes") == "+nt"
+
+
+def test_modes_without_a_324_have_no_plus(emu):
+    """record_chan_mode appends to whatever 324 gave, even nothing."""
+    handle = emu.join("#bare", users=["alice"], modes=None)
+    emu.feed(":alice!a@h MODE #bare +sk key")
+    emu.set_context(handle)
+    assert emu.get_info("modes") == "sk key"
+    emu.feed(":alice!a@h MODE #bare +k other")
+    assert emu.get_info("modes") == "sk other"
 
 
 def test_raw_modes_pref(emu, chan):

@@ -3,7 +3,7 @@ unprivileged user with a control channel, ngircd, a scripted IRC server and
 an IRC client helper. See docs/testing-with-hexchat.md."""
 
 from .control import ControlClient, RemoteError
-from .hexchat_process import DEFAULT_CONFIG, HexChat, StopResult
+from .hexchat_process import DEFAULT_CONFIG, HexChat, StopResult, stop_unstopped
 from .ircd import Ngircd
 from .irc_client import IrcUser, Message
 from .procs import HarnessError
@@ -11,6 +11,6 @@ from .scripted_server import ScriptedServer
 from .xvfb import Xvfb
 
 __all__ = [
-    "ControlClient", "RemoteError", "DEFAULT_CONFIG", "HexChat", "StopResult", "Ngircd",
+    "ControlClient", "RemoteError", "DEFAULT_CONFIG", "HexChat", "StopResult", "stop_unstopped", "Ngircd",
     "IrcUser", "Message", "HarnessError", "ScriptedServer", "Xvfb",
 ]

@@ -504,3 +504,20 @@ _w = hexchat.get_info('win_ptr')
 _gw = _gtk.gtk_widget_get_window(int(_w, 0)) if _w else None
 result = int(_gdk.gdk_x11_drawable_get_xid(_gw)) if _gw else None
 """
+
+
+def stop_unstopped(instances: "List[HexChat]") -> List[str]:
+    """Stop, newest first, every HexChat a test did not stop itself (a test
+    that called .stop() checks its own StopResult) and say what went wrong:
+    processes left behind (reparented workers, /exec children) or ones that
+    could not be killed. Fixtures fail the test with these lines."""
+    problems: List[str] = []
+    for hc in reversed(instances):
+        if hc.stop_result is not None:
+            continue
+        r = hc.stop()
+        if r.leftovers:
+            problems.append(f"HexChat {hc.info.get('pid')} left processes behind: {r.leftovers}")
+        if r.still_alive:
+            problems.append(f"could not kill: {r.still_alive}")
+    return problems
