@@ -580,13 +580,8 @@ class Inbound:
                 sess = emu.find_dialog(serv, nick)
             if not sess:
                 return
-        nickchar = ""
-        user = sess.find_user(nick)
-        if user:
-            nickchar = user.prefix[:1]
-            user.lasttalk = int(_time.time())
-            if user.me:
-                fromme = True
+        nickchar, is_me = _speaker(sess, nick)
+        fromme = fromme or is_me
         if fromme:
             emu.emit(sess, "Your Message", nick, text, nickchar, None, stamp=stamp)
             return
@@ -618,13 +613,8 @@ class Inbound:
                     target = self._session_from_nick(serv, nick) or emu.sessions[serv.front_session]
         if target is None:
             target = default
-        nickchar = ""
-        user = target.find_user(nick)
-        if user:
-            nickchar = user.prefix[:1]
-            user.lasttalk = int(_time.time())
-            if user.me:
-                fromme = True
+        nickchar, is_me = _speaker(target, nick)
+        fromme = fromme or is_me
         if not fromme and not privaction and self.is_hilight(serv, nick, text):
             emu.emit(target, "Channel Action Hilight", nick, text, nickchar, "", stamp=stamp)
             return
@@ -875,6 +865,17 @@ def _revoke(sess: Session, user, pfx: str) -> None:
     user.extra_prefixes = held
     user.prefix = held[:1]
     sess.sort_users()
+
+
+def _speaker(sess: Session, nick: str) -> "tuple[str, bool]":
+    """Who said it, as inbound_chanmsg/inbound_action look it up: the
+    speaker's mode prefix ('@', '+' or '') and whether it is us; talking
+    updates the user's ``lasttalk``."""
+    user = sess.find_user(nick)
+    if not user:
+        return "", False
+    user.lasttalk = int(_time.time())
+    return user.prefix[:1], bool(user.me)
 
 
 def _chanmode_type(serv: Server, mode: str) -> int:

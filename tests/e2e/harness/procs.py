@@ -25,7 +25,7 @@ import signal
 import subprocess
 import time
 from dataclasses import dataclass
-from typing import Iterable, List, Optional, Sequence
+from typing import Iterable, Iterator, List, Optional, Sequence
 
 E2E_USER_ENV = "HEXSANDBOX_E2E_USER"
 DEFAULT_E2E_USER = "hexsandbox-e2e"
@@ -212,6 +212,21 @@ def related_procs(
     )
 
 
+def _established_tcp_rows() -> Iterator[List[str]]:
+    """The fields of every ESTABLISHED (state 01) row of /proc/net/tcp{,6}:
+    [2] remote address:port (hex), [7] uid, [9] socket inode."""
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as f:
+                next(f)
+                for line in f:
+                    parts = line.split()
+                    if len(parts) > 9 and parts[3] == "01":
+                        yield parts
+        except OSError:
+            pass
+
+
 def established_tcp(pid: int) -> Optional[int]:
     """Number of ESTABLISHED TCP sockets of ``pid``; None if we may not look
     (another user's fds without root)."""
@@ -226,36 +241,14 @@ def established_tcp(pid: int) -> Optional[int]:
                 inodes.add(link[8:-1])
     except OSError:
         return None
-    count = 0
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            with open(table) as f:
-                next(f)
-                for line in f:
-                    parts = line.split()
-                    if len(parts) > 9 and parts[9] in inodes and parts[3] == "01":
-                        count += 1
-        except OSError:
-            pass
-    return count
+    return sum(1 for parts in _established_tcp_rows() if parts[9] in inodes)
 
 
 def established_tcp_of_uid(uid: int, remote_port: int) -> int:
     """ESTABLISHED TCP sockets owned by ``uid`` whose remote port is
     ``remote_port`` (readable without privileges, unlike another user's fds)."""
-    count = 0
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            with open(table) as f:
-                next(f)
-                for line in f:
-                    parts = line.split()
-                    if (len(parts) > 9 and parts[3] == "01" and parts[7] == str(uid)
-                            and int(parts[2].rsplit(":", 1)[1], 16) == remote_port):
-                        count += 1
-        except OSError:
-            pass
-    return count
+    return sum(1 for parts in _established_tcp_rows()
+               if parts[7] == str(uid) and int(parts[2].rsplit(":", 1)[1], 16) == remote_port)
 
 
 def wchan(pid: int) -> Optional[str]:
