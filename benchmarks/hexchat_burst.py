@@ -109,9 +109,10 @@ def main(argv: List[str] = None) -> int:
     extra = (results["sandboxed hook"]["median_s"] - results["in-process hook"]["median_s"]) / args.messages
     print(f"sandboxed hook costs {extra * 1e6:.1f} us more per message than the in-process hook")
     print()
-    print(f"{'inside HexChat (main thread)':<30} {'n':>6} {'median us':>10} {'p99 us':>8}")
+    print(f"{'inside HexChat (main thread)':<30} {'n':>6} {'median us':>10} {'p99 us':>8}  round medians us")
     for name, r in results["sandboxed hook"]["in_host"].items():
-        print(f"{name:<30} {r['n']:>6} {r['median_us']:>10.1f} {r['p99_us']:>8.1f}")
+        rounds = " / ".join(f"{m:.1f}" for m in r.get("round_medians_us", []))
+        print(f"{name:<30} {r['n']:>6} {r['median_us']:>10.1f} {r['p99_us']:>8.1f}  {rounds}")
     write_results(args.json, results, argv, "benchmarks/hexchat_burst.py")
     return 0
 

@@ -12,7 +12,8 @@ All three are measured in one run on the same machine:
 * ``sandboxed hook + prnt``: the callback also prints a line (one-way call
   served while the client waits), the common shape of a real hook.
 
-Usage: python benchmarks/hook_roundtrip.py [--n 5000] [--json FILE]
+Usage: python benchmarks/hook_roundtrip.py [--n 6000] [--rounds 3] [--json FILE]
+The measures are taken in turn, --rounds times (see benchtools.interleaved).
 Prints a table and writes JSON (default benchmarks/results/hook_roundtrip.json).
 """
 
@@ -22,14 +23,14 @@ import argparse
 import os
 import sys
 import tempfile
-from typing import Dict, List
+from typing import Callable, List
 
-from hexsandbox.benchtools import percentiles, pipe_floor, time_each, write_results
+from hexsandbox.benchtools import interleaved, pipe_floor_samples, time_each, write_results
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def in_process_hook(n: int) -> Dict[str, float]:
+def in_process_hook() -> Callable[[int], List[int]]:
     from hexsandbox.emulator import Emulator
 
     emu = Emulator(config_dir=tempfile.mkdtemp(prefix="bench-"))
@@ -41,7 +42,7 @@ def in_process_hook(n: int) -> Dict[str, float]:
 
     hook = emu.hook_print("Channel Message", 0, callback, False)
     word, word_eol = ["alice", "hello world", "", ""], ["alice hello world", "hello world", "", ""]
-    return percentiles(time_each(lambda: hook.callback(word, word_eol, 0), n))
+    return lambda n: time_each(lambda: hook.callback(word, word_eol, 0), n)
 
 
 SCRIPT = '''
@@ -57,35 +58,36 @@ hexchat.hook_print("Channel Action", chatty)
 '''
 
 
-def sandboxed_hooks(n: int) -> Dict[str, Dict[str, float]]:
-    from hexsandbox.benchtools import sandboxed_hook
+def main(argv: List[str] = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=6000, help="samples per measure, over all rounds")
+    parser.add_argument("--rounds", type=int, default=3, help="measures taken in turn this many times")
+    parser.add_argument("--json", default=os.path.join(HERE, "results", "hook_roundtrip.json"))
+    args = parser.parse_args(argv)
+
+    from hexsandbox.benchtools import sandboxed_hook_samples
     from hexsandbox.testing import EmulatedClient
 
     client = EmulatedClient(deadline_ms=5000)
     try:
         client.load(SCRIPT)
         sb = client.sandbox
-        return {"sandboxed hook": sandboxed_hook(sb, "bench", "print 'Channel Message'", n),
-                "sandboxed hook + prnt": sandboxed_hook(sb, "bench", "print 'Channel Action'", n)}
+        results = interleaved({
+            "raw pipe floor": pipe_floor_samples,
+            "in-process hook": in_process_hook(),
+            "sandboxed hook": lambda k: sandboxed_hook_samples(sb, "bench", "print 'Channel Message'", k),
+            "sandboxed hook + prnt":
+                lambda k: sandboxed_hook_samples(sb, "bench", "print 'Channel Action'", k),
+        }, args.n, args.rounds)
     finally:
         client.close()
 
-
-def main(argv: List[str] = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=5000)
-    parser.add_argument("--json", default=os.path.join(HERE, "results", "hook_roundtrip.json"))
-    args = parser.parse_args(argv)
-
-    results: Dict[str, Dict[str, float]] = {}
-    results["raw pipe floor"] = pipe_floor(args.n)
-    results["in-process hook"] = in_process_hook(args.n)
-    results.update(sandboxed_hooks(args.n))
-
-    print(f"{'measure':<24} {'n':>6} {'median us':>10} {'p99 us':>9} {'mean us':>9}")
+    print(f"{'measure':<24} {'n':>6} {'median us':>10} {'p99 us':>9} {'mean us':>9}  round medians us")
     for name, r in results.items():
-        print(f"{name:<24} {r['n']:>6} {r['median_us']:>10.1f} {r['p99_us']:>9.1f} {r['mean_us']:>9.1f}")
+        rounds = " / ".join(f"{m:.1f}" for m in r["round_medians_us"])
+        print(f"{name:<24} {r['n']:>6} {r['median_us']:>10.1f} {r['p99_us']:>9.1f} "
+              f"{r['mean_us']:>9.1f}  {rounds}")
     write_results(args.json, results, argv, "benchmarks/hook_roundtrip.py")
     return 0
 

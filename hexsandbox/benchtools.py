@@ -41,6 +41,11 @@ def echo(conn: Any) -> None:
 
 
 def pipe_floor(n: int, python: Optional[str] = None) -> Dict[str, float]:
+    """Percentiles of :func:`pipe_floor_samples`."""
+    return percentiles(pipe_floor_samples(n, python))
+
+
+def pipe_floor_samples(n: int, python: Optional[str] = None) -> List[int]:
     """Round trip of ~60-byte messages to a spawned process over the same
     kind of pipe the sandbox uses: the least a synchronous hook can cost."""
     import multiprocess
@@ -59,19 +64,46 @@ def pipe_floor(n: int, python: Optional[str] = None) -> Dict[str, float]:
         parent.recv_bytes()
 
     try:
-        return percentiles(time_each(ping, n))
+        return time_each(ping, n)
     finally:
         parent.send_bytes(b"stop")
         proc.join(5)
 
 
 def sandboxed_hook(sandbox: Any, script_name: str, hook_name: str, n: int) -> Dict[str, float]:
+    """Percentiles of :func:`sandboxed_hook_samples`."""
+    return percentiles(sandboxed_hook_samples(sandbox, script_name, hook_name, n))
+
+
+def sandboxed_hook_samples(sandbox: Any, script_name: str, hook_name: str, n: int) -> List[int]:
     """Round trip of one of a sandboxed script's hooks, called the way HexChat
     calls it (through the client's forwarding hook), on the main thread."""
     script = sandbox.find(script_name)
     hook_id = {name: hid for hid, name in script.hook_names.items()}[hook_name]
     word, word_eol = ["alice", "hello world"], ["alice hello world", "hello world"]
-    return percentiles(time_each(lambda: sandbox._call_hook(script, hook_id, word, word_eol, 0), n))
+    return time_each(lambda: sandbox._call_hook(script, hook_id, word, word_eol, 0), n)
+
+
+def interleaved(measures: Dict[str, Callable[[int], List[int]]], n: int,
+                rounds: int = 3) -> Dict[str, Dict[str, Any]]:
+    """Run every measure ``rounds`` times in turn (n / rounds samples each
+    time) and pool the samples.
+
+    Why: on a virtual machine a cross-process wake-up costs ~8 us when both
+    processes land on one vCPU and ~65 us when they do not, and which one a
+    run gets drifts over seconds. Measured back to back, the floor and the
+    hook could fall on different sides of that; interleaved, each gets its
+    share of both, and the per-round medians show the drift."""
+    per = max(1, n // rounds)
+    samples: Dict[str, List[int]] = {name: [] for name in measures}
+    round_medians: Dict[str, List[float]] = {name: [] for name in measures}
+    for _ in range(rounds):
+        for name, measure in measures.items():
+            got = measure(per)
+            samples[name].extend(got)
+            round_medians[name].append(round(statistics.median(got) / 1000, 1))
+    return {name: dict(percentiles(s), round_medians_us=round_medians[name])
+            for name, s in samples.items()}
 
 
 def write_results(path: str, results: Dict[str, Any], argv: List[str], script: str) -> None:
@@ -94,5 +126,8 @@ def measure_in_host(n: int = 5000) -> Dict[str, Dict[str, float]]:
     import hexsandbox.host as host
 
     sandbox = host._HOST.sandbox
-    return {"raw pipe floor (in HexChat)": pipe_floor(n, sandbox.python),
-            "sandboxed hook (in HexChat)": sandboxed_hook(sandbox, "bench", "print 'Channel Action'", n)}
+    return interleaved({
+        "raw pipe floor (in HexChat)": lambda k: pipe_floor_samples(k, sandbox.python),
+        "sandboxed hook (in HexChat)":
+            lambda k: sandboxed_hook_samples(sandbox, "bench", "print 'Channel Action'", k),
+    }, n)

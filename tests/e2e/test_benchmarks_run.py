@@ -1,0 +1,42 @@
+"""The benchmarks still run and write their JSON (their figures are not
+asserted: speed is measured in docs/benchmarks.md, never in tests). Tiny
+sizes: this only guards against the benchmark scripts rotting."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def _run(script: str, args: list, out: str) -> dict:
+    proc = subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", script), *args, "--json", out],
+                          capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    with open(out) as f:
+        return json.load(f)
+
+
+def test_hook_roundtrip_runs_interleaved(tmp_path):
+    data = _run("hook_roundtrip.py", ["--n", "60", "--rounds", "2"], str(tmp_path / "r.json"))
+    results = data["results"]
+    assert set(results) == {"raw pipe floor", "in-process hook", "sandboxed hook", "sandboxed hook + prnt"}
+    for r in results.values():
+        assert r["n"] == 60 and len(r["round_medians_us"]) == 2 and r["median_us"] > 0
+    assert data["meta"]["command"].startswith("python benchmarks/hook_roundtrip.py")
+
+
+@pytest.mark.usefixtures("e2e_system")
+def test_hexchat_burst_runs(tmp_path):
+    data = _run("hexchat_burst.py", ["--messages", "50", "--repeat", "1", "--roundtrips", "40"],
+                str(tmp_path / "b.json"))
+    results = data["results"]
+    assert set(results) == {"no script", "in-process hook", "sandboxed hook"}
+    in_host = results["sandboxed hook"]["in_host"]
+    assert set(in_host) == {"raw pipe floor (in HexChat)", "sandboxed hook (in HexChat)"}
+    assert all(r["n"] == 39 and len(r["round_medians_us"]) == 3 for r in in_host.values())
