@@ -379,6 +379,10 @@ def _print_callback_error() -> None:
     exc_type, exc, tb = sys.exc_info()
     if tb is not None:
         tb = tb.tb_next  # drop the dispatching frame
+    if tb is None:
+        # Nothing of the script's ran (a SyntaxError from compile): in process
+        # the header still comes, above python.py's own frame.
+        sys.stderr.write("Traceback (most recent call last):\n")
     traceback.print_exception(exc_type, exc, tb)
 
 

@@ -60,6 +60,9 @@ class Scenario:
     steps: List[Dict[str, Any]]
     prefs: Dict[str, str] = field(default_factory=dict)   # addon_python.conf before start
     emulator_xfail: Optional[str] = None                  # reason, if the emulator differs
+    #: For a script that must fail to load: a line its failure prints (waited
+    #: for instead of the script running).
+    load_failure: Optional[str] = None
 
     @property
     def module_name(self) -> str:
@@ -155,7 +158,9 @@ def play_hexchat(hc: HexChat, server: ScriptedServer, scn: Scenario, mode: str) 
     base = _baseline(hc)
     mark = server.mark()
     hc.command("load %s" % script_path(hc, scn, mode), CHANNEL)
-    if mode == "sandbox":
+    if scn.load_failure:
+        wait_marker(hc, scn.load_failure, base)  # in process /load is synchronous: already there
+    elif mode == "sandbox":
         assert isinstance(hc, SandboxedHexChat)
         hc.wait_running(scn.module_name)
     for step in scn.steps:

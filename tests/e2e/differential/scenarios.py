@@ -289,6 +289,13 @@ def corpus() -> List[Scenario]:
         Scenario("all_api_closed", "all_api.py", ex("all_api.py"), [
             _cmd("ALLAPI_CLOSED"),
         ]),
+        # Load failures: what the user is told, and that nothing of the script is left.
+        Scenario("broken_py2", "broken_py2.py", ex("broken_py2.py"), [
+            _cmd("HELLO2 bob"),
+        ], load_failure="Failed to load module"),
+        Scenario("no_module_name", "no_module_name.py", ex("no_module_name.py"), [
+            _cmd("NONAME"),
+        ], load_failure="Failed to load module"),
         Scenario("timers", "timers.py", ex("timers.py"), [
             _cmd("TICKS"),
             {"advance": 3200, "until": "timers: limit of 3 reached"},
