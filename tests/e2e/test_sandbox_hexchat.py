@@ -4,6 +4,7 @@ import os
 import signal
 import time
 
+from harness import plugins_window
 from harness.procs import is_alive
 
 ECHO = '''
@@ -70,10 +71,16 @@ def test_sandbox_command_and_plugin_window_unload(sandboxed_hexchat_factory, scr
     assert row[:4] == ["echo", "1.0", "running", str(state["pid"])]
     assert any("main-thread wake-up: hexchat_hook_fd" in l for l in lines)
 
-    # The Plugins and Scripts window's Unload button sends "UNLOAD <file>".
+    # Window > Plugins and Scripts lists it; its Unload button unloads it.
     path = os.path.join(hc.sandbox_dir, "echo.py")
-    hc.command(f'unload "{path}"', "#test")
+    assert plugins_window.open_window(hc)
+    listed = [r for r in plugins_window.rows(hc) if r["path"] == path]
+    assert listed == [{"name": "echo", "version": "1.0", "file": "echo.py",
+                       "description": "answers !echo", "path": path}]
+    assert plugins_window.click_unload(hc, path)
     hc.wait_scripts(lambda st: not st, what="echo to be unloaded")
+    assert not [r for r in plugins_window.rows(hc) if r["path"] == path], "gone from the window too"
+    plugins_window.close_window(hc)
     assert not is_alive(state["pid"]) or _zombie(state["pid"])
     assert not any("Can't find a python plugin" in l for l in _front_lines(hc))
 
