@@ -7,6 +7,7 @@
     memory_limit_mb = 1024   ; address-space limit per worker, 0 = none
     restart = yes            ; restart crashed scripts (with backoff)
     python = /path/to/python ; interpreter for workers
+    wakeup = auto            ; auto | hook_fd | g_idle_add | timer (diagnostics)
 
     [script:slow_lookup.py]
     deadline_ms = 2000       ; per-script deadline
@@ -40,6 +41,10 @@ class Settings:
     memory_limit_mb: int = 1024
     restart: bool = True
     python: Optional[str] = None
+    #: How the client wakes HexChat's main thread: "auto" takes the best that
+    #: works (hook_fd, then g_idle_add, then a timer). Naming a worse one is
+    #: for diagnosing a HexChat build, and lets the tests prove each works.
+    wakeup: str = "auto"
     parser: Optional[configparser.ConfigParser] = None
 
     def for_script(self, filename: str) -> ScriptSettings:
@@ -68,4 +73,5 @@ def load_settings(config_dir: str) -> Settings:
                     memory_limit_mb=d.getint("memory_limit_mb", 1024),
                     restart=d.getboolean("restart", True),
                     python=d.get("python") or None,
+                    wakeup=d.get("wakeup", "auto").strip().lower() or "auto",
                     parser=parser)

@@ -32,7 +32,7 @@ class HexChatBackend:
     """Backend over the live ``hexchat`` module; main-thread only except
     :meth:`call_soon`."""
 
-    def __init__(self, hexchat: Any, plugin_globals: dict) -> None:
+    def __init__(self, hexchat: Any, plugin_globals: dict, wakeup: str = "auto") -> None:
         from _hexchat_embedded import ffi, lib  # only exists inside HexChat
 
         self.hc = hexchat
@@ -47,12 +47,29 @@ class HexChatBackend:
         self._lock = threading.Lock()
         self._wake_pending = False
         self._fd_hook: Any = None
-        self.wakeup = self._install_wakeup()
+        self.wakeup = self._install_wakeup(wakeup)
 
     # ------------------------------------------------------------- wake-up
-    def _install_wakeup(self) -> str:
+    def _install_wakeup(self, preferred: str) -> str:
+        """The best wake-up that works, starting at ``preferred`` (see
+        ``Settings.wakeup``); an unknown name counts as "auto"."""
+        order = ["hook_fd", "g_idle_add", "timer"]
+        start = order.index(preferred) if preferred in order else 0
         self._r, self._w = os.pipe()
         os.set_blocking(self._r, False)
+        if start == 0:
+            found = self._try_hook_fd()
+            if found:
+                return found
+        if start <= 1:
+            found = self._try_g_idle_add()
+            if found:
+                return found
+        self.hc.hook_timer(20, lambda _ud: self._run_work() or True)
+        forced = " (as hexsandbox.ini asks)" if start == 2 else ": no event-driven wake-up was available"
+        return f"timer (20 ms polling{forced})"
+
+    def _try_hook_fd(self) -> Optional[str]:
         try:
             self._fd_cb = self.ffi.callback("int(int, int, void *)", self._on_fd)
             self._fd_hook = self.lib.hexchat_hook_fd(self.lib.ph, self._r, _FD_READ,
@@ -61,6 +78,9 @@ class HexChatBackend:
                 return "hexchat_hook_fd"
         except (AttributeError, TypeError):
             pass
+        return None
+
+    def _try_g_idle_add(self) -> Optional[str]:
         glib_name = ctypes.util.find_library("glib-2.0") or "libglib-2.0.so.0"
         try:
             glib = ctypes.CDLL(glib_name)
@@ -70,9 +90,7 @@ class HexChatBackend:
             self._g_idle_add.argtypes = [source_func, ctypes.c_void_p]
             return "g_idle_add"
         except (OSError, AttributeError):
-            pass
-        self.hc.hook_timer(20, lambda _ud: self._run_work() or True)
-        return "timer (20 ms polling: no event-driven wake-up was available)"
+            return None
 
     def call_soon(self, fn: Callable[[], None]) -> None:
         with self._lock:

@@ -29,9 +29,9 @@ class Host:
         from .hexchat_backend import HexChatBackend
 
         self.hexchat = hexchat
-        self.backend = HexChatBackend(hexchat, plugin_globals)
         self.config_dir = hexchat.get_info("configdir")
         self.settings = load_settings(self.config_dir)
+        self.backend = HexChatBackend(hexchat, plugin_globals, self.settings.wakeup)
         self.python = python or self.settings.python
         self.sandbox = Sandbox(
             self.backend, python=self.python, deadline_ms=self.settings.deadline_ms,

@@ -4,6 +4,8 @@ import os
 import signal
 import time
 
+import pytest
+
 from harness import plugins_window
 from harness.procs import is_alive
 
@@ -56,6 +58,34 @@ def test_sandboxed_script_runs_in_its_own_process(sandboxed_hexchat_factory, scr
     assert "sandboxed saw !echo hello there in #test" in [l.lstrip("\t") for l in hc.transcript()["#test"]]
     conf = open(os.path.join(hc.config_dir, "addon_python.conf")).read()
     assert "echo_pid_seen = 1" in conf, "prefs land in the Python plugin's own store"
+
+
+@pytest.mark.parametrize("wakeup, reported", [
+    ("g_idle_add", "hexsandbox: main-thread wake-up: g_idle_add."),
+    ("timer", "hexsandbox: main-thread wake-up: timer (20 ms polling (as hexsandbox.ini asks))."),
+])
+def test_fallback_wakeups_work(sandboxed_hexchat_factory, scripted_server, wakeup, reported):
+    """Where hexchat_hook_fd is missing: GLib's idle source, or a timer as a
+    last resort. /sandbox status says which, and a script's one-way calls from
+    its own thread (which need the wake-up: no hook is waiting for them) and
+    its hooks still work."""
+    threaded = ECHO + '''
+import threading
+def later(word, word_eol, userdata):
+    threading.Thread(target=lambda: hexchat.command("say from a thread")).start()
+    return hexchat.EAT_ALL
+hexchat.hook_command("LATER", later)
+'''
+    hc = sandboxed_hexchat_factory(sandbox={"echo.py": threaded}, ini=f"[defaults]\nwakeup = {wakeup}\n")
+    hc.wait_running("echo")
+    hc.command("sandbox status", "#test")
+    scripted_server.roundtrip()
+    assert reported in [l.lstrip("\t") for l in hc.transcript()["#test"]]
+    since = scripted_server.mark()
+    scripted_server.send(":alice!alice@example.org PRIVMSG #test :!echo fallback")
+    scripted_server.wait_for("PRIVMSG #test :echo fallback", since=since)
+    hc.command("LATER", "#test")
+    scripted_server.wait_for("PRIVMSG #test :from a thread", since=since)
 
 
 def test_sandbox_command_and_plugin_window_unload(sandboxed_hexchat_factory, scripted_server):
