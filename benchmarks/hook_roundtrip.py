@@ -1,6 +1,6 @@
 """Synchronous hook round trip: sandboxed vs in-process vs the raw pipe floor.
 
-All three are measured in one run on the same machine:
+All are measured in one run on the same machine:
 
 * ``raw pipe floor``: a spawned ``multiprocess`` worker answering
   ``send_bytes``/``recv_bytes`` ping-pong with small payloads -- the least a
@@ -10,7 +10,9 @@ All three are measured in one run on the same machine:
 * ``sandboxed hook``: the same callback in a worker, reached through the
   client's forwarding hook (send CALL, wait on the main thread, reply);
 * ``sandboxed hook + prnt``: the callback also prints a line (one-way call
-  served while the client waits), the common shape of a real hook.
+  served while the client waits), the common shape of a real hook;
+* the two sandboxed measures again with ``spin_us = 200`` (hexsandbox/spinwait.py:
+  both sides poll the pipe 200 us before sleeping; off by default below 4 CPUs).
 
 Usage: python benchmarks/hook_roundtrip.py [--n 6000] [--rounds 3] [--json FILE]
 The measures are taken in turn, --rounds times (see benchtools.interleaved).
@@ -69,24 +71,31 @@ def main(argv: List[str] = None) -> int:
     from hexsandbox.benchtools import sandboxed_hook_samples
     from hexsandbox.testing import EmulatedClient
 
-    client = EmulatedClient(deadline_ms=5000)
+    client = EmulatedClient(deadline_ms=5000, spin_us=0)
+    spinning = EmulatedClient(deadline_ms=5000, spin_us=200)
     try:
         client.load(SCRIPT)
-        sb = client.sandbox
+        spinning.load(SCRIPT)
+        sb, sp = client.sandbox, spinning.sandbox
         results = interleaved({
             "raw pipe floor": pipe_floor_samples,
             "in-process hook": in_process_hook(),
             "sandboxed hook": lambda k: sandboxed_hook_samples(sb, "bench", "print 'Channel Message'", k),
             "sandboxed hook + prnt":
                 lambda k: sandboxed_hook_samples(sb, "bench", "print 'Channel Action'", k),
+            "sandboxed hook, spin 200 us":
+                lambda k: sandboxed_hook_samples(sp, "bench", "print 'Channel Message'", k),
+            "... + prnt, spin 200 us":
+                lambda k: sandboxed_hook_samples(sp, "bench", "print 'Channel Action'", k),
         }, args.n, args.rounds)
     finally:
         client.close()
+        spinning.close()
 
-    print(f"{'measure':<24} {'n':>6} {'median us':>10} {'p99 us':>9} {'mean us':>9}  round medians us")
+    print(f"{'measure':<28} {'n':>6} {'median us':>10} {'p99 us':>9} {'mean us':>9}  round medians us")
     for name, r in results.items():
         rounds = " / ".join(f"{m:.1f}" for m in r["round_medians_us"])
-        print(f"{name:<24} {r['n']:>6} {r['median_us']:>10.1f} {r['p99_us']:>9.1f} "
+        print(f"{name:<28} {r['n']:>6} {r['median_us']:>10.1f} {r['p99_us']:>9.1f} "
               f"{r['mean_us']:>9.1f}  {rounds}")
     write_results(args.json, results, argv, "benchmarks/hook_roundtrip.py")
     return 0

@@ -33,6 +33,7 @@ from . import codec, dispatch, spawning
 from . import protocol as P
 from .api_table import Call
 from .backend import Backend
+from .spinwait import SpinWaiter, default_spin_us
 
 # Markers the dispatcher thread puts in an inbox (never sent by a worker).
 _DIED = -1
@@ -106,6 +107,7 @@ class Script:
     direct_depth: int = 0
     paused: bool = False
     resume_scheduled: bool = False
+    waiter: SpinWaiter = field(default_factory=SpinWaiter)  # the main thread's, see spinwait
     exitcode: Optional[int] = None
     load_error: str = ""
 
@@ -146,8 +148,11 @@ class Sandbox:
     def __init__(self, backend: Backend, *, python: Optional[str] = None,
                  deadline_ms: int = 500, memory_limit_mb: int = 0,
                  restart: Optional[RestartPolicy] = None,
-                 on_report: Optional[Callable[[Report], None]] = None) -> None:
+                 on_report: Optional[Callable[[Report], None]] = None,
+                 spin_us: Optional[int] = None) -> None:
         self.backend = backend
+        #: Poll pipes this long before sleeping on them (None: spinwait's default).
+        self.spin_us = default_spin_us() if spin_us is None else spin_us
         self.python = python
         self.deadline_ms = deadline_ms
         self.memory_limit_mb = memory_limit_mb
@@ -310,7 +315,9 @@ class Sandbox:
     def _start(self, script: Script) -> None:
         script.worker = spawning.start_worker(
             script.path, context=self.backend.get_context(), python=script.python,
-            runtime_dir=self._runtime_dir, memory_limit_mb=self.memory_limit_mb)
+            runtime_dir=self._runtime_dir, memory_limit_mb=self.memory_limit_mb,
+            spin_us=self.spin_us)
+        script.waiter = SpinWaiter(self.spin_us)
         with self._lock:
             self._watched.append(script)
         os.write(self._wake_w, b"x")
@@ -427,7 +434,7 @@ class Sandbox:
         try:
             # Waiting without the lock: the dispatcher, seeing direct_depth,
             # only pauses this pipe; it never reads it meanwhile.
-            if not conn.poll(timeout):
+            if not script.waiter.wait(conn, timeout):
                 return None
             with script.read_lock:
                 data = conn.recv_bytes(codec.MAX_MESSAGE_BYTES)

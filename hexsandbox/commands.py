@@ -117,6 +117,8 @@ class SandboxCommands:
                   f"hook deadline {sb.deadline_ms} ms; workers run {self.python or 'the default Python'}.")
         if self.wakeup:
             self._say(f"hexsandbox: main-thread wake-up: {self.wakeup}.")
+        spin = f"{sb.spin_us} us" if sb.spin_us else "off"
+        self._say(f"hexsandbox: polling a pipe before sleeping on it (spin_us): {spin}.")
         self._say(f"hexsandbox: scripts folder: {sandbox_dir(self.config_dir)}")
 
     def cmd_stack(self, arg: str) -> None:

@@ -8,6 +8,7 @@
     restart = yes            ; restart crashed scripts (with backoff)
     python = /path/to/python ; interpreter for workers
     wakeup = auto            ; auto | hook_fd | g_idle_add | timer (diagnostics)
+    spin_us = auto           ; poll pipes this long before sleeping (0 = never)
 
     [script:slow_lookup.py]
     deadline_ms = 2000       ; per-script deadline
@@ -20,8 +21,8 @@ from __future__ import annotations
 
 import configparser
 import os
-from dataclasses import dataclass
-from typing import Optional
+from dataclasses import dataclass, field
+from typing import List, Optional, Tuple
 
 SANDBOX_DIRNAME = "sandbox"
 CONFIG_FILENAME = "hexsandbox.ini"
@@ -45,14 +46,19 @@ class Settings:
     #: works (hook_fd, then g_idle_add, then a timer). Naming a worse one is
     #: for diagnosing a HexChat build, and lets the tests prove each works.
     wakeup: str = "auto"
+    #: Microseconds to poll a pipe before sleeping on it; None = hexsandbox's
+    #: choice (see spinwait: on with 4+ CPUs).
+    spin_us: Optional[int] = None
     parser: Optional[configparser.ConfigParser] = None
+    #: One plain line per value that could not be used (its default was).
+    problems: List[str] = field(default_factory=list)
 
     def for_script(self, filename: str) -> ScriptSettings:
         section = f"script:{os.path.basename(filename)}"
         if self.parser is not None and self.parser.has_section(section):
-            sect = self.parser[section]
-            return ScriptSettings(sect.getint("deadline_ms", self.deadline_ms),
-                                  sect.getboolean("autoload", True))
+            read = _Reader(self.parser[section], self.problems)
+            return ScriptSettings(read.number("deadline_ms", self.deadline_ms, minimum=1),
+                                  read.yes_no("autoload", True))
         return ScriptSettings(self.deadline_ms, True)
 
 
@@ -62,16 +68,65 @@ def sandbox_dir(config_dir: str) -> str:
     return os.path.join(config_dir, SANDBOX_DIRNAME)
 
 
+class _Reader:
+    """Reads one section; a bad value is reported and its default used, so a
+    typo in the file never keeps hexsandbox (or any script) from starting."""
+
+    def __init__(self, section: configparser.SectionProxy, problems: List[str]) -> None:
+        self.section, self.problems = section, problems
+
+    def _bad(self, key: str, value: str, wanted: str) -> None:
+        line = (f"{CONFIG_FILENAME} [{self.section.name}]: {key} = {value!r} is not {wanted}; "
+                f"using the default.")
+        if line not in self.problems:  # a script's section is read at each load
+            self.problems.append(line)
+
+    def number(self, key: str, default: Optional[int], minimum: int = 0,
+               auto: bool = False) -> Optional[int]:
+        value = self.section.get(key)
+        if value is None or (auto and value.strip().lower() in ("", "auto")):
+            return default
+        try:
+            number = int(value)
+            if number >= minimum:
+                return number
+        except ValueError:
+            pass
+        self._bad(key, value, f"a whole number of at least {minimum}" + (" or auto" if auto else ""))
+        return default
+
+    def yes_no(self, key: str, default: bool) -> bool:
+        try:
+            return self.section.getboolean(key, default)
+        except ValueError:
+            self._bad(key, self.section.get(key, ""), "yes or no")
+            return default
+
+    def choice(self, key: str, default: str, choices: Tuple[str, ...]) -> str:
+        value = (self.section.get(key) or default).strip().lower()
+        if value in choices:
+            return value
+        self._bad(key, value, "one of " + ", ".join(choices))
+        return default
+
+
 def load_settings(config_dir: str) -> Settings:
     path = os.path.join(sandbox_dir(config_dir), CONFIG_FILENAME)
     parser = configparser.ConfigParser(inline_comment_prefixes=(";", "#"))
-    parser.read(path)
+    try:
+        parser.read(path, encoding="utf-8")
+    except (configparser.Error, UnicodeDecodeError) as exc:
+        first = str(exc).splitlines()[0]
+        return Settings(problems=[f"{CONFIG_FILENAME} could not be read ({first}); "
+                                  f"using the defaults."])
+    settings = Settings(parser=parser)
     if not parser.has_section("defaults"):
-        return Settings(parser=parser)
-    d = parser["defaults"]
-    return Settings(deadline_ms=d.getint("deadline_ms", 500),
-                    memory_limit_mb=d.getint("memory_limit_mb", 1024),
-                    restart=d.getboolean("restart", True),
-                    python=d.get("python") or None,
-                    wakeup=d.get("wakeup", "auto").strip().lower() or "auto",
-                    parser=parser)
+        return settings
+    read = _Reader(parser["defaults"], settings.problems)
+    settings.deadline_ms = read.number("deadline_ms", 500, minimum=1)
+    settings.memory_limit_mb = read.number("memory_limit_mb", 1024)
+    settings.restart = read.yes_no("restart", True)
+    settings.python = parser["defaults"].get("python") or None
+    settings.wakeup = read.choice("wakeup", "auto", ("auto", "hook_fd", "g_idle_add", "timer"))
+    settings.spin_us = read.number("spin_us", None, auto=True)
+    return settings

@@ -31,12 +31,15 @@ class Host:
         self.hexchat = hexchat
         self.config_dir = hexchat.get_info("configdir")
         self.settings = load_settings(self.config_dir)
+        self._problems_told = 0
+        self._tell_settings_problems()
         self.backend = HexChatBackend(hexchat, plugin_globals, self.settings.wakeup)
         self.python = python or self.settings.python
         self.sandbox = Sandbox(
             self.backend, python=self.python, deadline_ms=self.settings.deadline_ms,
             memory_limit_mb=self.settings.memory_limit_mb,
-            restart=RestartPolicy() if self.settings.restart else None)
+            restart=RestartPolicy() if self.settings.restart else None,
+            spin_us=self.settings.spin_us)
         self.commands = SandboxCommands(self.sandbox, self.config_dir, self.backend.wakeup,
                                         self.python or "")
         b = self.backend
@@ -54,9 +57,18 @@ class Host:
             if filename.endswith(".py") and self.settings.for_script(filename).autoload:
                 self._load(os.path.join(folder, filename))
 
+    def _tell_settings_problems(self) -> None:
+        """Each bad value of hexsandbox.ini, once, in the current tab."""
+        problems = self.settings.problems
+        for problem in problems[self._problems_told:]:
+            self.hexchat.prnt(f"hexsandbox: {problem}")
+        self._problems_told = len(problems)
+
     def _load(self, path: str) -> None:
+        deadline_ms = self.settings.for_script(path).deadline_ms
+        self._tell_settings_problems()
         try:
-            self.sandbox.load(path, deadline_ms=self.settings.for_script(path).deadline_ms)
+            self.sandbox.load(path, deadline_ms=deadline_ms)
         except SandboxError as exc:
             self.backend.prnt(f"hexsandbox: {exc}")
 

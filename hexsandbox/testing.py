@@ -23,7 +23,8 @@ class EmulatedClient:
     def __init__(self, config_dir: Optional[str] = None, *, nick: str = "tester",
                  channel: Optional[str] = "#test", users: Optional[List[str]] = None,
                  deadline_ms: int = 2000, python: Optional[str] = None,
-                 restart: Optional[RestartPolicy] = None, connect: bool = True) -> None:
+                 restart: Optional[RestartPolicy] = None, connect: bool = True,
+                 spin_us: Optional[int] = None) -> None:
         self._own_dir = config_dir is None
         self.config_dir = config_dir or tempfile.mkdtemp(prefix="hexsandbox-emu-")
         self.emu = Emulator(config_dir=self.config_dir, nick=nick)
@@ -31,7 +32,8 @@ class EmulatedClient:
             self.emu.connect()
             if channel:
                 self.emu.join(channel, users=users if users is not None else ["alice", "bob"])
-        self.sandbox = Sandbox(self.emu, deadline_ms=deadline_ms, python=python, restart=restart)
+        self.sandbox = Sandbox(self.emu, deadline_ms=deadline_ms, python=python, restart=restart,
+                               spin_us=spin_us)
         self._counter = 0
 
     # ------------------------------------------------------------- scripts

@@ -33,6 +33,7 @@ from typing import Any, Callable, Dict, List, Optional
 
 from . import codec, proxy
 from . import protocol as P
+from .spinwait import SpinWaiter
 
 #: Sentinel in ``pending``: the answer goes to the callback thread's queue.
 _TO_CALLBACK_THREAD = object()
@@ -51,6 +52,7 @@ class WorkerConfig:
     stderr_path: Optional[str] = None
     memory_limit_mb: int = 0
     compat_dir: Optional[str] = None
+    spin_us: int = 0  # see spinwait
 
 
 @dataclass
@@ -94,7 +96,7 @@ class _Stdout:
 class WorkerRuntime:
     """The worker's end of the pipe and its hook registry."""
 
-    def __init__(self, conn: Any, context: Optional[int]) -> None:
+    def __init__(self, conn: Any, context: Optional[int], spin_us: int = 0) -> None:
         self.conn = conn
         self.current_ctx: Optional[int] = context
         self._send_lock = threading.Lock()
@@ -111,6 +113,7 @@ class WorkerRuntime:
         self._read_cv = threading.Condition(threading.Lock())
         self._receiver_ident: Optional[int] = None
         self._callback_reading = False
+        self._waiter = SpinWaiter(spin_us)  # the callback thread's, for its reads
 
     # ---- sending ---------------------------------------------------------
     def _send(self, msg: tuple) -> None:
@@ -258,6 +261,7 @@ class WorkerRuntime:
                     return self.main_queue.get_nowait()
                 except queue.Empty:
                     pass
+                self._waiter.wait(self.conn, None)  # a burst's next event may find us awake
                 with self._read_cv:
                     try:
                         msg = codec.decode_trusted(self.conn.recv_bytes())
@@ -492,7 +496,7 @@ def main(conn: Any, config: WorkerConfig) -> None:
     _redirect_fd_stderr(config.stderr_path)
     _limit_memory(config.memory_limit_mb)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in a terminal is HexChat's
-    runtime = WorkerRuntime(conn, config.context)
+    runtime = WorkerRuntime(conn, config.context, config.spin_us)
     _install_modules(runtime, config.compat_dir)
     out = _Stdout(runtime)
     sys.stdout = sys.stderr = out  # type: ignore[assignment]

@@ -25,7 +25,8 @@ def _run(script: str, args: list, out: str) -> dict:
 def test_hook_roundtrip_runs_interleaved(tmp_path):
     data = _run("hook_roundtrip.py", ["--n", "60", "--rounds", "2"], str(tmp_path / "r.json"))
     results = data["results"]
-    assert set(results) == {"raw pipe floor", "in-process hook", "sandboxed hook", "sandboxed hook + prnt"}
+    assert set(results) == {"raw pipe floor", "in-process hook", "sandboxed hook", "sandboxed hook + prnt",
+                            "sandboxed hook, spin 200 us", "... + prnt, spin 200 us"}
     for r in results.values():
         assert r["n"] == 60 and len(r["round_medians_us"]) == 2 and r["median_us"] > 0
     assert data["meta"]["command"].startswith("python benchmarks/hook_roundtrip.py")
@@ -36,7 +37,7 @@ def test_hexchat_burst_runs(tmp_path):
     data = _run("hexchat_burst.py", ["--messages", "50", "--repeat", "1", "--roundtrips", "40"],
                 str(tmp_path / "b.json"))
     results = data["results"]
-    assert set(results) == {"no script", "in-process hook", "sandboxed hook"}
+    assert set(results) == {"no script", "in-process hook", "sandboxed hook", "sandboxed hook, spin 200 us"}
     in_host = results["sandboxed hook"]["in_host"]
     assert set(in_host) == {"raw pipe floor (in HexChat)", "sandboxed hook (in HexChat)"}
     assert all(r["n"] == 39 and len(r["round_medians_us"]) == 3 for r in in_host.values())

@@ -60,15 +60,17 @@ def test_sandboxed_script_runs_in_its_own_process(sandboxed_hexchat_factory, scr
     assert "echo_pid_seen = 1" in conf, "prefs land in the Python plugin's own store"
 
 
-@pytest.mark.parametrize("wakeup, reported", [
-    ("g_idle_add", "hexsandbox: main-thread wake-up: g_idle_add."),
-    ("timer", "hexsandbox: main-thread wake-up: timer (20 ms polling (as hexsandbox.ini asks))."),
+@pytest.mark.parametrize("ini, reported", [
+    ("wakeup = g_idle_add", "hexsandbox: main-thread wake-up: g_idle_add."),
+    ("wakeup = timer", "hexsandbox: main-thread wake-up: timer (20 ms polling (as hexsandbox.ini asks))."),
+    ("spin_us = 200", "hexsandbox: polling a pipe before sleeping on it (spin_us): 200 us."),
 ])
-def test_fallback_wakeups_work(sandboxed_hexchat_factory, scripted_server, wakeup, reported):
+def test_wakeup_and_spin_settings_work(sandboxed_hexchat_factory, scripted_server, ini, reported):
     """Where hexchat_hook_fd is missing: GLib's idle source, or a timer as a
-    last resort. /sandbox status says which, and a script's one-way calls from
-    its own thread (which need the wake-up: no hook is waiting for them) and
-    its hooks still work."""
+    last resort; and the adaptive spin (off by default on 2 CPUs). /sandbox
+    status says which, and a script's one-way calls from its own thread
+    (which need the wake-up: no hook is waiting for them) and its hooks
+    still work."""
     threaded = ECHO + '''
 import threading
 def later(word, word_eol, userdata):
@@ -76,7 +78,7 @@ def later(word, word_eol, userdata):
     return hexchat.EAT_ALL
 hexchat.hook_command("LATER", later)
 '''
-    hc = sandboxed_hexchat_factory(sandbox={"echo.py": threaded}, ini=f"[defaults]\nwakeup = {wakeup}\n")
+    hc = sandboxed_hexchat_factory(sandbox={"echo.py": threaded}, ini=f"[defaults]\n{ini}\n")
     hc.wait_running("echo")
     hc.command("sandbox status", "#test")
     scripted_server.roundtrip()
@@ -86,6 +88,14 @@ hexchat.hook_command("LATER", later)
     scripted_server.wait_for("PRIVMSG #test :echo fallback", since=since)
     hc.command("LATER", "#test")
     scripted_server.wait_for("PRIVMSG #test :from a thread", since=since)
+
+
+def test_a_bad_setting_is_one_line_and_scripts_still_start(sandboxed_hexchat_factory):
+    hc = sandboxed_hexchat_factory(sandbox={"echo.py": ECHO}, ini="[defaults]\ndeadline_ms = fast\n")
+    hc.wait_running("echo")
+    told = [l.lstrip("\t") for l in _front_lines(hc) if "hexsandbox.ini" in l]
+    assert told == ["hexsandbox: hexsandbox.ini [defaults]: deadline_ms = 'fast' is not a whole number "
+                    "of at least 1; using the default."]
 
 
 def test_sandbox_command_and_plugin_window_unload(sandboxed_hexchat_factory, scripted_server):
