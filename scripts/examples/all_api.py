@@ -9,7 +9,8 @@
 # At load:   constants, version, lists, loader globals
 # /ALLAPI    the whole battery; run it in a channel tab while connected.
 #            Timers it starts print 3 more lines within ~0.5 s and
-#            "all_api: timers done" after 1 s.
+#            "all_api: timers done" ~0.3 s later.  Each timer starts the
+#            next, so their order does not depend on how busy the machine is.
 # /ALLAPI_CLOSED   what a Context does once its tab has been closed
 #            (opens and closes a query tab called "allapi-tmp")
 # Also prints a line for every channel message and every PRIVMSG.
@@ -120,12 +121,15 @@ def timer_a(ctx):
         ctx.prnt("all_api: timer A tick %d, returns True" % timer_a_ticks)
         return True
     ctx.prnt("all_api: timer A tick %d, returns False" % timer_a_ticks)
+    hexchat.hook_timer(10, timer_b, ctx)
     return False
 
 
 def timer_b(ctx):
-    # only "is True" keeps a timer; 1 removes it like False would
+    # only "is True" keeps a timer; 1 removes it like False would (were it
+    # kept, it would tick ~30 more times before "timers done")
     ctx.prnt("all_api: timer B tick, returns 1")
+    hexchat.hook_timer(300, timer_c, ctx)
     return 1
 
 
@@ -299,9 +303,7 @@ def allapi_cmd(word, word_eol, userdata):
         hexchat.del_pluginpref(name)
 
     # ---- timers (they print a little later, through the saved context)
-    hexchat.hook_timer(200, timer_a, here)
-    hexchat.hook_timer(300, timer_b, here)
-    hexchat.hook_timer(1000, timer_c, here)
+    hexchat.hook_timer(200, timer_a, here)  # A, A, then B, then C (a chain)
 
     out("ALLAPI end, still in %r" % (hexchat.get_info("channel"),))
     return hexchat.EAT_ALL
