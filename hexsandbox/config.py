@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from typing import List, Optional, Tuple
 
 SANDBOX_DIRNAME = "sandbox"
+#: Ways to wake HexChat's main thread, best first (hexchat_backend tries them in order).
+WAKEUPS = ("hook_fd", "g_idle_add", "timer")
 CONFIG_FILENAME = "hexsandbox.ini"
 
 
@@ -127,6 +129,6 @@ def load_settings(config_dir: str) -> Settings:
     settings.memory_limit_mb = read.number("memory_limit_mb", 1024)
     settings.restart = read.yes_no("restart", True)
     settings.python = parser["defaults"].get("python") or None
-    settings.wakeup = read.choice("wakeup", "auto", ("auto", "hook_fd", "g_idle_add", "timer"))
+    settings.wakeup = read.choice("wakeup", "auto", ("auto",) + WAKEUPS)
     settings.spin_us = read.number("spin_us", None, auto=True)
     return settings

@@ -27,9 +27,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 Handler = Callable[["Sandbox", "Script", Optional[int], List[Any]], Any]
 
-CLOSED_CONTEXT_NOTICE = P.CLOSED_CONTEXT_NOTICE
-
-
 class CallError(Exception):
     """A worker's call that cannot be served; sent back as an exception."""
 
@@ -138,7 +135,7 @@ def _make_call_handler(call: Call) -> Handler:
             # As _hexchat.py: the notice goes to the current context, then
             # its context manager fails with "generator didn't yield".
             if ctx is not None and backend.set_context(ctx):
-                backend.prnt(CLOSED_CONTEXT_NOTICE)
+                backend.prnt(P.CLOSED_CONTEXT_NOTICE)
             if twoway:
                 raise CallError("RuntimeError", "generator didn't yield")
             return None

@@ -23,6 +23,7 @@ import threading
 from typing import Any, Callable, Deque, List, Optional
 
 from .backend import ContextHandle, PrefValue, TimerCallback, WordCallback
+from .config import WAKEUPS
 
 #: hexchat_hook_fd flags: HEXCHAT_FD_READ
 _FD_READ = 1
@@ -53,34 +54,31 @@ class HexChatBackend:
     def _install_wakeup(self, preferred: str) -> str:
         """The best wake-up that works, starting at ``preferred`` (see
         ``Settings.wakeup``); an unknown name counts as "auto"."""
-        order = ["hook_fd", "g_idle_add", "timer"]
-        start = order.index(preferred) if preferred in order else 0
+        start = WAKEUPS.index(preferred) if preferred in WAKEUPS else 0
         self._r, self._w = os.pipe()
         os.set_blocking(self._r, False)
-        if start == 0:
-            found = self._try_hook_fd()
-            if found:
-                return found
-        if start <= 1:
-            found = self._try_g_idle_add()
-            if found:
-                return found
+        # setting name -> (what /sandbox status calls it, how to install it)
+        event_driven = {"hook_fd": ("hexchat_hook_fd", self._try_hook_fd),
+                        "g_idle_add": ("g_idle_add", self._try_g_idle_add)}
+        for name in WAKEUPS[start:]:
+            if name in event_driven and event_driven[name][1]():
+                return event_driven[name][0]
         self.hc.hook_timer(20, lambda _ud: self._run_work() or True)
-        forced = " (as hexsandbox.ini asks)" if start == 2 else ": no event-driven wake-up was available"
+        forced = " (as hexsandbox.ini asks)" if preferred == "timer" else ": no event-driven wake-up was available"
         return f"timer (20 ms polling{forced})"
 
-    def _try_hook_fd(self) -> Optional[str]:
+    def _try_hook_fd(self) -> bool:
         try:
             self._fd_cb = self.ffi.callback("int(int, int, void *)", self._on_fd)
             self._fd_hook = self.lib.hexchat_hook_fd(self.lib.ph, self._r, _FD_READ,
                                                     self._fd_cb, self.ffi.NULL)
             if self._fd_hook != self.ffi.NULL:
-                return "hexchat_hook_fd"
+                return True
         except (AttributeError, TypeError):
             pass
-        return None
+        return False
 
-    def _try_g_idle_add(self) -> Optional[str]:
+    def _try_g_idle_add(self) -> bool:
         glib_name = ctypes.util.find_library("glib-2.0") or "libglib-2.0.so.0"
         try:
             glib = ctypes.CDLL(glib_name)
@@ -88,9 +86,9 @@ class HexChatBackend:
             self._idle_cb = source_func(lambda _data: self._run_work() or 0)
             self._g_idle_add = glib.g_idle_add
             self._g_idle_add.argtypes = [source_func, ctypes.c_void_p]
-            return "g_idle_add"
+            return True
         except (OSError, AttributeError):
-            return None
+            return False
 
     def call_soon(self, fn: Callable[[], None]) -> None:
         with self._lock:
@@ -207,17 +205,21 @@ class HexChatBackend:
 
     def hook_print(self, name: str, priority: int, callback: WordCallback,
                    with_attrs: bool) -> object:
-        if with_attrs:
-            return self.hc.hook_print_attrs(
-                name, lambda w, we, _ud, attrs: callback(w, we, attrs.time), priority=priority)
-        return self.hc.hook_print(name, lambda w, we, _ud: callback(w, we, 0), priority=priority)
+        return self._word_hook(self.hc.hook_print_attrs if with_attrs else self.hc.hook_print,
+                               name, priority, callback, with_attrs)
 
     def hook_server(self, name: str, priority: int, callback: WordCallback,
                     with_attrs: bool) -> object:
+        return self._word_hook(self.hc.hook_server_attrs if with_attrs else self.hc.hook_server,
+                               name, priority, callback, with_attrs)
+
+    @staticmethod
+    def _word_hook(hook: Callable[..., object], name: str, priority: int,
+                   callback: WordCallback, with_attrs: bool) -> object:
+        """``*_attrs`` hooks pass the server time on; the others pass 0."""
         if with_attrs:
-            return self.hc.hook_server_attrs(
-                name, lambda w, we, _ud, attrs: callback(w, we, attrs.time), priority=priority)
-        return self.hc.hook_server(name, lambda w, we, _ud: callback(w, we, 0), priority=priority)
+            return hook(name, lambda w, we, _ud, attrs: callback(w, we, attrs.time), priority=priority)
+        return hook(name, lambda w, we, _ud: callback(w, we, 0), priority=priority)
 
     def hook_timer(self, timeout_ms: int, callback: TimerCallback) -> object:
         return self.hc.hook_timer(timeout_ms, lambda _ud: bool(callback()))

@@ -12,7 +12,7 @@ or quits.
 from __future__ import annotations
 
 import os
-from typing import Any, List, Optional
+from typing import Any, Callable, List, Optional
 
 from .client import RestartPolicy, Sandbox, SandboxError
 from .commands import HELP, SandboxCommands
@@ -91,19 +91,19 @@ class Host:
         return EAT_ALL
 
     def _on_unload(self, word: List[str], word_eol: List[str], _time: int) -> int:
-        arg = _argument(word_eol)
-        script = self.sandbox.find(arg) if arg else None
-        if script is None:
-            return EAT_NONE
-        self.sandbox.unload(script)
-        return EAT_ALL
+        return self._on_sandboxed_script(word_eol, self.sandbox.unload)
 
     def _on_reload(self, word: List[str], word_eol: List[str], _time: int) -> int:
+        return self._on_sandboxed_script(word_eol, self.sandbox.reload)
+
+    def _on_sandboxed_script(self, word_eol: List[str], action: Callable[[Any], Any]) -> int:
+        """/UNLOAD and /RELOAD of a sandboxed script are ours; anything else
+        goes on to the Python plugin (or HexChat)."""
         arg = _argument(word_eol)
         script = self.sandbox.find(arg) if arg else None
         if script is None:
             return EAT_NONE
-        self.sandbox.reload(script)
+        action(script)
         return EAT_ALL
 
     def _on_host_unload(self, _userdata: Any) -> None:

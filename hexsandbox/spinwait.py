@@ -46,6 +46,12 @@ class SpinWaiter:
         self.budget = max(0, spin_us) / 1e6
         self.spinning = self.budget > 0
 
+    @property
+    def enabled(self) -> bool:
+        """False: ``wait`` is plain ``conn.poll``, so a caller about to
+        block anyway can skip it."""
+        return self.budget > 0
+
     def wait(self, conn: Any, timeout: Optional[float]) -> bool:
         clock = time.perf_counter
         if self.spinning:
@@ -59,6 +65,6 @@ class SpinWaiter:
             return conn.poll(None if timeout is None else max(0.0, timeout - self.budget))
         start = clock()
         ready = conn.poll(timeout)
-        if ready and self.budget > 0 and clock() - start < self.budget:
+        if ready and self.enabled and clock() - start < self.budget:
             self.spinning = True  # a spin would have caught it
         return ready

@@ -216,7 +216,7 @@ class WorkerRuntime:
             self.closed_contexts.add(msg[1])
             return None
         if kind in (P.CALL, P.FIRE):
-            self.closed_contexts.discard(msg[3])  # a live context (HexChat reuses pointers)
+            self.live_context(msg[3])  # HexChat reuses freed context pointers
         return msg
 
     def receive_forever(self) -> None:
@@ -261,7 +261,8 @@ class WorkerRuntime:
                     return self.main_queue.get_nowait()
                 except queue.Empty:
                     pass
-                self._waiter.wait(self.conn, None)  # a burst's next event may find us awake
+                if self._waiter.enabled:
+                    self._waiter.wait(self.conn, None)  # a burst's next event may find us awake
                 with self._read_cv:
                     try:
                         msg = codec.decode_trusted(self.conn.recv_bytes())

@@ -838,13 +838,12 @@ def _ctime(when: int) -> str:
 
 
 def _mode_has_arg(serv: Server, sign: str, mode: str) -> bool:
+    """``mode_has_arg``: nick modes and CHANMODES groups 0-1 always, group 2
+    only when set."""
     if mode in serv.nick_modes:
         return True
-    kinds = serv.chanmodes.split(",")
-    for idx, group in enumerate(kinds):
-        if mode in group:
-            return idx in (0, 1) or (idx == 2 and sign == "+")
-    return False
+    kind = _chanmode_type(serv, mode)
+    return kind in (0, 1) or (kind == 2 and sign == "+")
 
 
 def _grant(sess: Session, user, pfx: str) -> None:

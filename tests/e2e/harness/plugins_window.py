@@ -108,13 +108,10 @@ if '_pw' not in globals():
                 return w
         return None
 
-    def _pw_rows():
-        view = _pw_view()
-        if view is None:
-            return None
+    def _pw_each_row(view):
+        # (GtkTreeIter, {column: text}) for each row, in order
         model = _g.gtk_tree_view_get_model(view)
         it = _ct.create_string_buffer(64)  # GtkTreeIter
-        rows = []
         ok = _g.gtk_tree_model_get_iter_first(model, it)
         while ok:
             cols = [_ct.c_char_p() for _ in range(5)]
@@ -126,28 +123,23 @@ if '_pw' not in globals():
             for c in cols:
                 row.append(c.value.decode() if c.value else '')
                 _pw.glib.g_free(c)
-            rows.append(dict(zip(('name', 'version', 'file', 'description', 'path'), row)))
+            yield it, dict(zip(('name', 'version', 'file', 'description', 'path'), row))
             ok = _g.gtk_tree_model_iter_next(model, it)
-        return rows
+
+    def _pw_rows():
+        view = _pw_view()
+        return None if view is None else [row for _it, row in _pw_each_row(view)]
 
     def _pw_unload(path):
         view = _pw_view()
-        model = _g.gtk_tree_view_get_model(view)
-        it = _ct.create_string_buffer(64)
-        ok = _g.gtk_tree_model_get_iter_first(model, it)
-        while ok:
-            c = _ct.c_char_p()
-            _g.gtk_tree_model_get(_ct.c_void_p(model), it, _ct.c_int(4), _ct.byref(c), _ct.c_int(-1))
-            found = c.value and c.value.decode() == path
-            _pw.glib.g_free(c)
-            if found:
+        for it, row in _pw_each_row(view):
+            if row['path'] == path:
                 _g.gtk_tree_selection_select_iter(_g.gtk_tree_view_get_selection(view), it)
                 for w in _pw_walk(_pw_window()):
                     if _pw_type(w) == 'GtkButton' and (_g.gtk_button_get_label(w) or b'') == b'_Unload':
                         _g.gtk_button_clicked(w)
                         return True
                 return False
-            ok = _g.gtk_tree_model_iter_next(model, it)
         return False
 
     def _pw_close():
