@@ -217,14 +217,21 @@ PUBLIC_NAMES: Tuple[str, ...] = tuple(sorted(
     list(CONSTANTS) + ["__doc__", "__version__"]
     + [c.name for c in CALLS if c.owner == "module"]))
 
-#: Classes reachable as module attributes (not in ``__all__``).
-CLASSES: Tuple[str, ...] = ("Context", "ListItem", "Attribute")
-
 #: Calls keyed by their wire name.
 BY_WIRE_NAME: Dict[str, Call] = {c.wire_name: c for c in CALLS}
 
-#: Messages a worker may send that are not API calls (its own bookkeeping).
-CONTROL_NOTES: Tuple[str, ...] = ("loaded", "load_failed", "timer_done", "unloaded")
+#: Notifications a worker sends that are not API calls (its own
+#: bookkeeping): name -> (parameters after the context handle, meaning).
+CONTROL_NOTES: Dict[str, Tuple[str, str]] = {
+    "loaded": ("name: str, version: str, description: str",
+               "the script's top level ran; it appears in the Plugins and Scripts window"),
+    "load_failed": ("reason: str", "the script did not load (the worker then exits)"),
+    "timer_done": ("hook_id: int, keep: bool",
+                   "a timer callback finished; keep false removes the timer"),
+    "unloading": ("", "the worker read `unload`; what it sends after this comes from its "
+                      "unload hooks (everything before is discarded by the client)"),
+    "unloaded": ("", "the unload hooks ran; the worker exits next"),
+}
 
 # Guards against an accidental duplicate row.
 assert len(BY_WIRE_NAME) == len(CALLS), "duplicate API row"

@@ -79,9 +79,9 @@ def sandboxed_hook_samples(sandbox: Any, script_name: str, hook_name: str, n: in
     """Round trip of one of a sandboxed script's hooks, called the way HexChat
     calls it (through the client's forwarding hook), on the main thread."""
     script = sandbox.find(script_name)
-    hook_id = {name: hid for hid, name in script.hook_names.items()}[hook_name]
+    hook_id = script.hook_id(hook_name)
     word, word_eol = ["alice", "hello world"], ["alice hello world", "hello world"]
-    return time_each(lambda: sandbox._call_hook(script, hook_id, word, word_eol, 0), n)
+    return time_each(lambda: sandbox.call_hook(script, hook_id, word, word_eol, 0), n)
 
 
 def interleaved(measures: Dict[str, Callable[[int], List[int]]], n: int,

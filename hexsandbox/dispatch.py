@@ -18,12 +18,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
 
 from . import api_table as api
-from . import protocol as P
+from .rpc import messages as M
 from .api_table import Call, Kind, Traffic
 from .backend import Backend
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .client import Sandbox, Script
+    from .sandbox import Sandbox, Script
 
 Handler = Callable[["Sandbox", "Script", Optional[int], List[Any]], Any]
 
@@ -135,7 +135,7 @@ def _make_call_handler(call: Call) -> Handler:
             # As _hexchat.py: the notice goes to the current context, then
             # its context manager fails with "generator didn't yield".
             if ctx is not None and backend.set_context(ctx):
-                backend.prnt(P.CLOSED_CONTEXT_NOTICE)
+                backend.prnt(M.CLOSED_CONTEXT_NOTICE)
             if twoway:
                 raise CallError("RuntimeError", "generator didn't yield")
             return None

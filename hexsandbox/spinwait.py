@@ -19,8 +19,9 @@ already compete, and the test suite measured more timing noise with it; the
 from __future__ import annotations
 
 import os
+import select
 import time
-from typing import Any, Optional
+from typing import Any, Dict, Optional
 
 #: The spin (microseconds) used where the user did not choose one.
 SPIN_US_WITH_SPARE_CPUS = 200
@@ -39,32 +40,46 @@ def default_spin_us() -> int:
 
 
 class SpinWaiter:
-    """``wait(conn, timeout)`` is ``conn.poll(timeout)``, with the adaptive
-    spinning described above. One per pipe end and waiting thread."""
+    """``wait(fd, timeout)``: whether ``fd`` is readable within ``timeout``
+    seconds, with the adaptive spinning described above. One per pipe end and
+    waiting thread.
+
+    The spin never outlasts the timeout: a 3 s ``spin_us`` with a 500 ms
+    deadline still answers "nothing" after 500 ms (issue 8).
+    """
 
     def __init__(self, spin_us: int = 0) -> None:
         self.budget = max(0, spin_us) / 1e6
         self.spinning = self.budget > 0
+        self._polls: Dict[int, Any] = {}
 
     @property
     def enabled(self) -> bool:
-        """False: ``wait`` is plain ``conn.poll``, so a caller about to
-        block anyway can skip it."""
+        """False: ``wait`` is a plain poll, so a caller about to block anyway
+        can skip it."""
         return self.budget > 0
 
-    def wait(self, conn: Any, timeout: Optional[float]) -> bool:
+    def _poll(self, fd: int, timeout: Optional[float]) -> bool:
+        poller = self._polls.get(fd)
+        if poller is None:
+            poller = self._polls[fd] = select.poll()
+            poller.register(fd, select.POLLIN)
+        return bool(poller.poll(None if timeout is None else max(0.0, timeout) * 1000))
+
+    def wait(self, fd: int, timeout: Optional[float]) -> bool:
         clock = time.perf_counter
         if self.spinning:
-            end = clock() + self.budget
+            spin = self.budget if timeout is None else min(self.budget, max(0.0, timeout))
+            end = clock() + spin
             while True:
-                if conn.poll(0):  # a system call: releases the GIL
+                if self._poll(fd, 0):  # a system call: releases the GIL
                     return True
                 if clock() >= end:
                     break
             self.spinning = False  # it did not pay this time
-            return conn.poll(None if timeout is None else max(0.0, timeout - self.budget))
+            return self._poll(fd, None if timeout is None else max(0.0, timeout - spin))
         start = clock()
-        ready = conn.poll(timeout)
+        ready = self._poll(fd, timeout)
         if ready and self.enabled and clock() - start < self.budget:
             self.spinning = True  # a spin would have caught it
         return ready

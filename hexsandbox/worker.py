@@ -20,23 +20,24 @@ from __future__ import annotations
 
 import builtins
 import faulthandler
-import itertools
 import os
-import queue
 import resource
 import signal
 import sys
 import threading
 import traceback
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Set
 
-from . import codec, proxy
-from . import protocol as P
-from .spinwait import SpinWaiter
+from . import proxy
+from .rpc import messages as M
+from .rpc import trace
+from .rpc.framing import wait_readable
+from .rpc.session import Session, SessionClosed, new_reply_queue
 
-#: Sentinel in ``pending``: the answer goes to the callback thread's queue.
-_TO_CALLBACK_THREAD = object()
+#: Largest frame a worker accepts from the client (trusted, but get_list
+#: answers for big channels are large).
+MAX_FRAME_FROM_CLIENT = 64 * 1024 * 1024
 
 
 class ConnectionLost(RuntimeError):
@@ -53,6 +54,7 @@ class WorkerConfig:
     memory_limit_mb: int = 0
     compat_dir: Optional[str] = None
     spin_us: int = 0  # see spinwait
+    name: str = "worker"  # for the trace
 
 
 @dataclass
@@ -94,37 +96,52 @@ class _Stdout:
 
 
 class WorkerRuntime:
-    """The worker's end of the pipe and its hook registry."""
+    """The worker's end of the session and its hook registry.
 
-    def __init__(self, conn: Any, context: Optional[int], spin_us: int = 0) -> None:
-        self.conn = conn
+    The callback thread is the session's owner: idle, it reads the socket
+    itself (:meth:`next_message`); the receiver thread (:meth:`receive_forever`)
+    reads while a callback runs, so other threads' answers still arrive.
+    """
+
+    def __init__(self, fd: int, context: Optional[int], spin_us: int = 0,
+                 peer: str = "client") -> None:
         self.current_ctx: Optional[int] = context
-        self._send_lock = threading.Lock()
-        self._ids = itertools.count(1)
-        self._pending: Dict[int, Any] = {}
-        self._pending_lock = threading.Lock()
-        self.main_queue: "queue.SimpleQueue[tuple]" = queue.SimpleQueue()
         self.callback_thread = threading.get_ident()
         self.hooks: Dict[int, _Hook] = {}
         self.unload_requested = False
+        #: Set as soon as an ``unload`` is read: from then on only the
+        #: callback thread (running unload hooks) may call the API.
+        self.unloading = threading.Event()
         self.lost = False
-        #: Contexts the client said were closed (see CTX_CLOSED).
-        self.closed_contexts: set = set()
-        self._read_cv = threading.Condition(threading.Lock())
+        #: Contexts the client said were closed (see ``context_closed``).
+        self.closed_contexts: Set[Any] = set()
         self._receiver_ident: Optional[int] = None
-        self._callback_reading = False
-        self._waiter = SpinWaiter(spin_us)  # the callback thread's, for its reads
+        self._hand_back = threading.Condition()
+        #: The multiprocess Connection that carried the socket (kept open).
+        self.connection: Any = None
+        self.session = Session(
+            fd, peer=peer, max_frame=MAX_FRAME_FROM_CLIENT, spin_us=spin_us,
+            yield_while_serving=True, trace=trace.from_environment(),
+            immediate={M.ACK: self._on_ack, M.STACK: self._on_stack,
+                       M.CONTEXT_CLOSED: self._on_context_closed, M.UNLOAD: self._on_unload,
+                       M.HOOK: self._on_event, M.TIMER: self._on_event})
+        self.session.on_owner_done = self._owner_done
 
     # ---- sending ---------------------------------------------------------
-    def _send(self, msg: tuple) -> None:
-        data = codec.encode(msg)
-        with self._send_lock:
-            if self.lost:
-                raise ConnectionLost("hexsandbox client is gone")
-            self.conn.send_bytes(data)
+    def _check_may_send(self) -> None:
+        if self.lost:
+            raise ConnectionLost("hexsandbox client is gone")
+        if self.unloading.is_set() and threading.get_ident() != self.callback_thread:
+            # The script is being unloaded: its threads' calls would be
+            # discarded by the client anyway; they wait for the process to end.
+            threading.Event().wait()
 
     def oneway(self, method: str, ctx: Optional[int], args: List[Any]) -> None:
-        self._send((P.NOTE, 0, method, ctx, args))
+        self._check_may_send()
+        try:
+            self.session.notify(method, ctx, args)
+        except SessionClosed as exc:
+            raise ConnectionLost(str(exc)) from exc
 
     def reentrant(self, method: str, ctx: Optional[int], args: List[Any]) -> None:
         """One-way, except on the callback thread where hooks it fires must
@@ -135,29 +152,22 @@ class WorkerRuntime:
             self.oneway(method, ctx, args)
 
     def request(self, method: str, ctx: Optional[int], args: List[Any]) -> Any:
-        call_id = next(self._ids)
-        on_callback_thread = threading.get_ident() == self.callback_thread
-        waiter: Any = _TO_CALLBACK_THREAD if on_callback_thread else queue.SimpleQueue()
-        with self._pending_lock:
-            if self.lost:
-                raise ConnectionLost("hexsandbox client is gone")
-            self._pending[call_id] = waiter
-        self._send((P.REQUEST, call_id, method, ctx, args))
-        if on_callback_thread:
-            reply = self._wait_on_callback_thread(call_id)
-        else:
-            reply = waiter.get()
+        self._check_may_send()
+        session = self.session
+        try:
+            if threading.get_ident() == self.callback_thread:
+                msgid = session.send_request(method, ctx, args)
+                reply = session.wait(msgid, None, self.handle)
+                if reply is None:
+                    raise ConnectionLost("hexsandbox client is gone")
+            else:
+                waiter = new_reply_queue()
+                session.send_request(method, ctx, args, waiter)
+                reply = waiter.get()
+        except SessionClosed as exc:
+            raise ConnectionLost(str(exc)) from exc
+        assert isinstance(reply, M.Response)
         return _unwrap(reply)
-
-    def _wait_on_callback_thread(self, call_id: int) -> tuple:
-        """Wait for our answer, running nested callbacks meanwhile."""
-        while True:
-            msg = self.next_message()
-            if msg[0] in (P.REPLY, P.FAIL) and msg[1] == call_id:
-                return msg
-            self.handle(msg)
-            if self.lost:
-                raise ConnectionLost("hexsandbox client is gone")
 
     # ---- hooks -------------------------------------------------------------
     def live_context(self, handle: Any) -> Any:
@@ -171,7 +181,7 @@ class WorkerRuntime:
         notice in the current context, then the RuntimeError that
         ``_hexchat.py``'s context manager raises (it never yields)."""
         if handle in self.closed_contexts:
-            self.oneway("prnt", self.current_ctx, [P.CLOSED_CONTEXT_NOTICE])
+            self.oneway("prnt", self.current_ctx, [M.CLOSED_CONTEXT_NOTICE])
             raise RuntimeError("generator didn't yield")
 
     def add_hook(self, method: str, kind: str, with_attrs: bool, callback: Callable,
@@ -195,99 +205,60 @@ class WorkerRuntime:
             self.oneway("unhook", self.current_ctx, [handle])
         return hook.userdata
 
-    # ---- receiving -----------------------------------------------------------
-    def _route(self, msg: tuple) -> Optional[tuple]:
-        """Deliver a message read from the pipe; return it if it is the
-        callback thread's. Called with the read lock held, so a message is
-        always routed before another thread can take over reading."""
-        kind = msg[0]
-        if kind in (P.REPLY, P.FAIL):
-            with self._pending_lock:
-                waiter = self._pending.pop(msg[1], None)
-            if waiter is _TO_CALLBACK_THREAD:
-                return msg
-            if waiter is not None:
-                waiter.put(msg)
-            return None
-        if kind == P.STACK:
-            self._answer_stack(msg[1])
-            return None
-        if kind == P.CTX_CLOSED:
-            self.closed_contexts.add(msg[1])
-            return None
-        if kind in (P.CALL, P.FIRE):
-            self.live_context(msg[3])  # HexChat reuses freed context pointers
-        return msg
+    # ---- receiving (any reading thread, read lock held) -----------------------
+    def _on_ack(self, msg: M.Message) -> bool:
+        assert isinstance(msg, M.Notification)
+        if msg.args and type(msg.args[0]) is int:
+            self.session.take_ack(msg.args[0])
+        return False
+
+    def _on_stack(self, msg: M.Message) -> bool:
+        assert isinstance(msg, M.Request)
+        self.session.respond(msg.msgid, None, self._stacks())
+        return False
+
+    def _on_context_closed(self, msg: M.Message) -> bool:
+        self.closed_contexts.add(msg.ctx)  # type: ignore[union-attr]
+        return False
+
+    def _on_unload(self, msg: M.Message) -> bool:
+        self.unloading.set()
+        return True
+
+    def _on_event(self, msg: M.Message) -> bool:
+        self.live_context(msg.ctx)  # type: ignore[union-attr]  # HexChat reuses freed pointers
+        return True
+
+    def _owner_done(self) -> None:
+        with self._hand_back:
+            self._hand_back.notify_all()
 
     def receive_forever(self) -> None:
-        """Receiver thread: reads while the callback thread is busy.
-
-        When the callback thread is idle it reads the pipe itself (no thread
-        hand-off on a hook's critical path) and this thread steps aside.
-        """
-        conn = self.conn
+        """Receiver thread: reads while the callback thread is busy, and
+        steps aside while it reads the socket itself."""
+        session = self.session
         self._receiver_ident = threading.get_ident()
-        while True:
-            try:
-                conn.poll(None)  # data or EOF; the lock is not held while waiting
-            except (EOFError, OSError):
-                pass
-            with self._read_cv:
-                while self._callback_reading:
-                    self._read_cv.wait()
-                try:
-                    if not conn.poll(0):
-                        continue
-                    msg = codec.decode_trusted(conn.recv_bytes())
-                except (EOFError, OSError):
-                    self._connection_lost()
-                    return
-                mine = self._route(msg)
-                if mine is not None:
-                    self.main_queue.put(mine)
+        while session.alive:
+            wait_readable(session.fd, None)
+            with self._hand_back:
+                if session.background_read():
+                    continue
+                while session.alive and not session.resume():
+                    self._hand_back.wait()
+        self._connection_lost()
 
-    def next_message(self) -> tuple:
-        """The callback thread's next message: one the receiver already
-        routed, else read straight from the pipe."""
-        try:
-            return self.main_queue.get_nowait()
-        except queue.Empty:
-            pass
-        with self._read_cv:
-            self._callback_reading = True
-        try:
-            while True:
-                try:
-                    return self.main_queue.get_nowait()
-                except queue.Empty:
-                    pass
-                if self._waiter.enabled:
-                    self._waiter.wait(self.conn, None)  # a burst's next event may find us awake
-                with self._read_cv:
-                    try:
-                        msg = codec.decode_trusted(self.conn.recv_bytes())
-                    except (EOFError, OSError):
-                        self._connection_lost()
-                        continue
-                    mine = self._route(msg)
-                if mine is not None:
-                    return mine
-        finally:
-            with self._read_cv:
-                self._callback_reading = False
-                self._read_cv.notify_all()
+    def next_message(self) -> Optional[M.Message]:
+        """The callback thread's next message (None: the client is gone)."""
+        msg = self.session.wait(None, None)
+        if msg is None:
+            self._connection_lost()
+        return msg
 
     def _connection_lost(self) -> None:
-        with self._pending_lock:
-            self.lost = True
-            waiters, self._pending = list(self._pending.values()), {}
-        lost = (P.FAIL, -1, ["RuntimeError", "hexsandbox client is gone"])
-        for waiter in waiters:
-            if waiter is not _TO_CALLBACK_THREAD:
-                waiter.put(lost)
-        self.main_queue.put((P.UNLOAD, "lost"))
+        self.lost = True
+        self.session.close("hexsandbox client is gone")
 
-    def _answer_stack(self, call_id: int) -> None:
+    def _stacks(self) -> str:
         frames = sys._current_frames()
         names = {t.ident: t.name for t in threading.enumerate()}
         parts = []
@@ -299,27 +270,29 @@ class WorkerRuntime:
                 continue
             label = "callback thread" if ident == self.callback_thread else names.get(ident, "thread")
             parts.append(f"--- {label} ({ident}) ---\n" + "".join(traceback.format_stack(frame)))
-        self._send((P.REPLY, call_id, "\n".join(parts)))
+        return "\n".join(parts)
 
     # ---- the callback thread's work -------------------------------------------
-    def handle(self, msg: tuple) -> None:
-        kind = msg[0]
-        if kind == P.CALL:
-            _, call_id, hook_id, ctx, args = msg
-            self._send((P.REPLY, call_id, self._run_hook(hook_id, ctx, args)))
-        elif kind == P.FIRE:
-            self._fire_timer(msg[2], msg[3])
-        elif kind == P.RUN:
-            self._run_function(msg[1], msg[2])
-        elif kind == P.UNLOAD:
-            self.unload_requested = True
+    def handle(self, msg: M.Message) -> None:
+        if isinstance(msg, M.Request):
+            if msg.method == M.HOOK:
+                self.session.respond(msg.msgid, None, self._run_hook(msg.ctx, msg.args))
+            elif msg.method == M.RUN:
+                self._run_function(msg.msgid, msg.args)
+            else:
+                self.session.respond(msg.msgid, ["AttributeError", f"unknown method {msg.method!r}"], None)
+        elif isinstance(msg, M.Notification):
+            if msg.method == M.TIMER:
+                self._fire_timer(msg.args[0], msg.ctx)
+            elif msg.method == M.UNLOAD:
+                self.unload_requested = True
 
-    def _run_hook(self, hook_id: int, ctx: Optional[int], args: List[Any]) -> int:
+    def _run_hook(self, ctx: Optional[int], args: List[Any]) -> int:
+        hook_id, word, word_eol, time = args
         hook = self.hooks.get(hook_id)
         if hook is None:  # unhooked while the event was on its way
             return 0
         self.current_ctx = ctx
-        word, word_eol, time = args
         try:
             if hook.with_attrs:
                 attr = proxy.Attribute()
@@ -348,18 +321,14 @@ class WorkerRuntime:
             self.hooks.pop(hook_id, None)
         self.oneway("timer_done", self.current_ctx, [hook_id, bool(keep)])
 
-    def _run_function(self, call_id: int, payload: bytes) -> None:
+    def _run_function(self, msgid: int, args: List[Any]) -> None:
         import cloudpickle  # only tools and tests ship functions in
 
         try:
-            result = cloudpickle.loads(payload)()
-            reply: tuple = (P.REPLY, call_id, result)
+            result = cloudpickle.loads(args[0])()
+            self.session.respond(msgid, None, result)
         except Exception as exc:
-            reply = (P.FAIL, call_id, [type(exc).__name__, str(exc)])
-        try:
-            self._send(reply)
-        except codec.CodecError as exc:
-            self._send((P.FAIL, call_id, ["TypeError", str(exc)]))
+            self.session.respond(msgid, [type(exc).__name__, str(exc)], None)
 
     def run_unload_hooks(self) -> None:
         for hook in [h for h in self.hooks.values() if h.kind == "unload"]:
@@ -369,18 +338,24 @@ class WorkerRuntime:
                 _print_callback_error()
 
 
-def _unwrap(reply: tuple) -> Any:
-    if reply[0] == P.REPLY:
-        return reply[2]
-    exc_type, message = reply[2]
+def _unwrap(reply: M.Response) -> Any:
+    if reply.error is None:
+        return reply.result
+    exc_type, message = reply.error
     raise _EXCEPTIONS.get(exc_type, RuntimeError)(message)
 
 
-_EXCEPTIONS: Dict[str, type] = {name: getattr(builtins, name) for name in P.RAISABLE}
+_EXCEPTIONS: Dict[str, type] = {name: getattr(builtins, name) for name in M.RAISABLE}
 
 
 def _print_callback_error() -> None:
-    """Print the script's traceback, without the worker's own frames."""
+    """Print the script's traceback, without the worker's own frames.
+
+    As in process: HexChat 2.16's python.py lets the exception escape its
+    cffi callback, and cffi reports it through ``sys.unraisablehook``, which
+    prints the last exception's traceback only, never the chain ("During
+    handling of the above exception..."), so neither do we.
+    """
     exc_type, exc, tb = sys.exc_info()
     if tb is not None:
         tb = tb.tb_next  # drop the dispatching frame
@@ -388,7 +363,7 @@ def _print_callback_error() -> None:
         # Nothing of the script's ran (a SyntaxError from compile): in process
         # the header still comes, above python.py's own frame.
         sys.stderr.write("Traceback (most recent call last):\n")
-    traceback.print_exception(exc_type, exc, tb)
+    traceback.print_exception(exc_type, exc, tb, chain=False)
 
 
 class _Plugin:
@@ -497,7 +472,11 @@ def main(conn: Any, config: WorkerConfig) -> None:
     _redirect_fd_stderr(config.stderr_path)
     _limit_memory(config.memory_limit_mb)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in a terminal is HexChat's
-    runtime = WorkerRuntime(conn, config.context, config.spin_us)
+    # The multiprocess Connection only carried the socket across spawn; the
+    # session frames its own bytes on the raw fd (the Connection object is
+    # kept so that it does not close the fd).
+    runtime = WorkerRuntime(conn.fileno(), config.context, config.spin_us)
+    runtime.connection = conn
     _install_modules(runtime, config.compat_dir)
     out = _Stdout(runtime)
     sys.stdout = sys.stderr = out  # type: ignore[assignment]
@@ -513,11 +492,16 @@ def main(conn: Any, config: WorkerConfig) -> None:
     try:
         if load_script(runtime, config.script_path):
             while not runtime.unload_requested:
-                runtime.handle(runtime.next_message())
-            if not runtime.lost:
-                runtime.run_unload_hooks()
-                runtime.oneway("unloaded", runtime.current_ctx, [])
-    except ConnectionLost:
+                msg = runtime.next_message()
+                if msg is None:
+                    raise ConnectionLost("hexsandbox client is gone")
+                runtime.handle(msg)
+            # Tells the client that everything after this comes from the
+            # unload hooks: what the script sent before is discarded.
+            runtime.oneway("unloading", runtime.current_ctx, [])
+            runtime.run_unload_hooks()
+            runtime.oneway("unloaded", runtime.current_ctx, [])
+    except (ConnectionLost, SessionClosed):
         pass
     except SystemExit as exc:  # sys.exit() in the script ends its worker
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)

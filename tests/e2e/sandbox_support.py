@@ -20,12 +20,13 @@ from harness import HexChat, stop_unstopped
 
 import cloudpickle
 import dill
+import msgpack
 import multiprocess
 
 import hexsandbox
 from hexsandbox import install as hexsandbox_install
 
-_COPIED = (hexsandbox, multiprocess, dill, cloudpickle)
+_COPIED = (hexsandbox, multiprocess, dill, cloudpickle, msgpack)
 _EXTRA_TOP_LEVEL = ("_multiprocess",)
 
 

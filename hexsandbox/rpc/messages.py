@@ -1,0 +1,137 @@
+"""The three message kinds of msgpack-RPC, and this protocol's own methods.
+
+Shapes (as Neovim's msgpack-RPC):
+
+* request      ``[0, msgid, method, params]`` -- answered by one response;
+* response     ``[1, msgid, error, result]`` -- ``error`` is None or
+  ``[exception_type, message]``;
+* notification ``[2, method, params]`` -- never answered.
+
+``params`` is always an array whose first element is a context handle (an
+int, or None): for calls from a worker, the worker's current context; for
+calls to a worker, the context the event happened in. The rest are the
+method's own parameters. Keeping the handle in a fixed place lets both sides
+switch context before they look at the method (see docs/protocol.md).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Any, List, Optional, Tuple, Union
+
+
+class Kind(enum.IntEnum):
+    REQUEST = 0
+    RESPONSE = 1
+    NOTIFICATION = 2
+
+
+@dataclass(frozen=True)
+class Request:
+    msgid: int
+    method: str
+    ctx: Optional[int]
+    args: List[Any]
+
+
+@dataclass(frozen=True)
+class Response:
+    msgid: int
+    error: Optional[List[str]]
+    result: Any
+
+
+@dataclass(frozen=True)
+class Notification:
+    method: str
+    ctx: Optional[int]
+    args: List[Any]
+
+
+Message = Union[Request, Response, Notification]
+
+
+class ProtocolError(ValueError):
+    """A decoded message of the wrong shape."""
+
+
+def _ctx_args(params: Any) -> Tuple[Optional[int], List[Any]]:
+    if not isinstance(params, list) or not params:
+        raise ProtocolError("params must be an array starting with the context handle")
+    ctx = params[0]
+    if ctx is not None and (type(ctx) is not int):
+        raise ProtocolError("the context handle (params[0]) must be an int or nil")
+    return ctx, params[1:]
+
+
+def parse(msg: Any) -> Message:
+    """A checked message from decoded plain data, or ProtocolError.
+
+    Only the shape is checked here; method names and argument types are
+    checked by whoever serves the call, which answers a bad call with an
+    error response instead of dropping the peer.
+    """
+    if not isinstance(msg, list) or not msg or type(msg[0]) is not int:
+        raise ProtocolError(f"not a message: {type(msg).__name__}")
+    kind = msg[0]
+    if kind == Kind.REQUEST:
+        if len(msg) != 4:
+            raise ProtocolError("a request has 4 elements")
+        _, msgid, method, params = msg
+        if type(msgid) is not int or not 0 <= msgid < 2 ** 32:
+            raise ProtocolError("msgid must be an unsigned 32-bit int")
+        if type(method) is not str:
+            raise ProtocolError("method must be a string")
+        ctx, args = _ctx_args(params)
+        return Request(msgid, method, ctx, args)
+    if kind == Kind.NOTIFICATION:
+        if len(msg) != 3:
+            raise ProtocolError("a notification has 3 elements")
+        _, method, params = msg
+        if type(method) is not str:
+            raise ProtocolError("method must be a string")
+        ctx, args = _ctx_args(params)
+        return Notification(method, ctx, args)
+    if kind == Kind.RESPONSE:
+        if len(msg) != 4:
+            raise ProtocolError("a response has 4 elements")
+        _, msgid, error, result = msg
+        if type(msgid) is not int:
+            raise ProtocolError("msgid must be an int")
+        if error is not None and not (isinstance(error, list) and len(error) == 2
+                                      and all(type(e) is str for e in error)):
+            raise ProtocolError("error must be nil or [type, message]")
+        return Response(msgid, error, result)
+    raise ProtocolError(f"unknown message kind {kind!r}")
+
+
+def request(msgid: int, method: str, ctx: Optional[int], args: List[Any]) -> list:
+    return [Kind.REQUEST.value, msgid, method, [ctx, *args]]
+
+
+def response(msgid: int, error: Optional[List[str]], result: Any) -> list:
+    return [Kind.RESPONSE.value, msgid, error, result]
+
+
+def notification(method: str, ctx: Optional[int], args: List[Any]) -> list:
+    return [Kind.NOTIFICATION.value, method, [ctx, *args]]
+
+
+# ---- the session's own methods (the API's are in hexsandbox.api_table) -------
+
+#: client -> worker
+HOOK = "hook"                      # request: run a hook callback, answer its eat value
+TIMER = "timer"                    # notification: a timer is due
+UNLOAD = "unload"                  # notification: run unload hooks and exit
+RUN = "run"                        # request: run a cloudpickled function (tools, tests)
+STACK = "stack"                    # request: the Python stacks of all threads
+CONTEXT_CLOSED = "context_closed"  # notification: this context was closed
+ACK = "ack"                        # notification: this many one-way calls were consumed
+
+#: What HexChat's Python module prints for a call on a closed context.
+CLOSED_CONTEXT_NOTICE = "Context object refers to closed context, ignoring call"
+
+#: Exception types an error response may ask the worker to raise
+#: (anything else is raised as RuntimeError).
+RAISABLE = ("TypeError", "ValueError", "KeyError", "RuntimeError", "AttributeError")

@@ -1,0 +1,402 @@
+"""One msgpack-RPC conversation with one peer, used by both ends.
+
+The client (inside HexChat, one session per worker) and the Python worker
+(one session with the client) share this class, so the conversation logic
+exists once: framing, message ids, the pending-call table, serving the
+peer's nested requests while a request waits, flow control, and cancelling
+everything pending when the peer dies. (An external application speaking
+docs/protocol.md can use it too.)
+
+Threads. Each session has one *owner* thread that serves the peer's
+requests and notifications (HexChat's main thread; the worker's callback
+thread) and one *background reader* (the client's dispatcher thread, which
+watches every session; the worker's receiver thread). Whoever reads the
+socket decodes and routes under ``read_lock``:
+
+* a response goes to the thread that waits for it (a queue for other
+  threads, a reply slot for the owner); a response nobody waits for any more
+  goes to the owner's inbox (the client reports a late hook answer);
+* a method registered in ``immediate`` runs at once on the reading thread
+  (the worker's ``ack``, ``stack``, ``context_closed``);
+* everything else goes to the owner's inbox, in order.
+
+While the owner waits for an answer it reads the socket itself (a thread
+hand-off costs tens of microseconds, more than the rest of a hook round
+trip); the background reader then steps aside (``paused``) and gets the
+socket back through ``on_owner_done`` when the owner stops.
+
+Reading never blocks: the socket is non-blocking and bytes go into a
+reassembly buffer (:mod:`.framing`), so a peer that sends half a frame costs
+its waiter at most its own deadline and nobody else anything.
+
+Flow control (``window``): each side may have at most ``window``
+notifications its peer has not yet acknowledged (an ``ack`` notification
+carries the count consumed). A sender over the window blocks in
+:meth:`notify` until acks come; a receiver that sees a peer exceed it drops
+that peer. So a script flooding ``command()`` from a thread is slowed in its
+own process, and HexChat holds at most a window of its messages.
+"""
+
+from __future__ import annotations
+
+import collections
+import itertools
+import queue
+import threading
+import time
+from typing import Any, Callable, Deque, Dict, List, Optional, Tuple
+
+from ..spinwait import SpinWaiter
+from . import codec, framing
+from . import messages as M
+from .trace import Trace
+
+#: Default notification window (count and bytes).
+WINDOW = 64
+WINDOW_BYTES = 1024 * 1024
+
+#: The owner, not a queue, waits for this msgid.
+_OWNER = object()
+
+_KIND_NAMES = {M.Request: "request", M.Response: "response", M.Notification: "notification"}
+
+
+class SessionClosed(RuntimeError):
+    """The peer is gone (or was dropped); nothing more can be sent or awaited."""
+
+
+class Session:
+    """See the module docstring. ``fd`` is a connected stream socket."""
+
+    def __init__(self, fd: int, *, peer: str = "peer", max_frame: int,
+                 window: int = WINDOW, window_bytes: int = WINDOW_BYTES,
+                 immediate: Optional[Dict[str, Callable[[M.Message], bool]]] = None,
+                 send_timeout: Optional[float] = None, spin_us: int = 0,
+                 acks: bool = False, yield_while_serving: bool = False,
+                 trace: Optional[Trace] = None) -> None:
+        import os
+
+        os.set_blocking(fd, False)
+        self.fd = fd
+        self.peer = peer
+        self.reader = framing.FrameReader(max_frame)
+        #: Requests, notifications and stray responses for the owner, in order.
+        self.inbox: Deque[Tuple[M.Message, int, int]] = collections.deque()  # (message, size, seq)
+        #: Every routed message gets the next number, so a response read in
+        #: the same batch as earlier messages is returned only after them.
+        self._seq = 0
+        self.inbox_bytes = 0
+        #: Bytes the owner has taken from the inbox so far (for its budgets).
+        self.popped_bytes = 0
+        self.read_lock = threading.Lock()
+        self._send_lock = threading.Lock()
+        self._window_cv = threading.Condition(self._send_lock)
+        self.window = window
+        self.window_bytes = window_bytes
+        self._out_sizes: Deque[int] = collections.deque()  # our unacked notifications
+        self._out_bytes = 0
+        self._in_unacked = 0     # peer notifications received, not yet acked by us
+        self._consumed = 0       # of those, consumed by the owner (acked next flush)
+        self.immediate = dict(immediate or {})
+        #: This side acknowledges the peer's notifications and drops a peer
+        #: that exceeds the window (the client; workers trust the client).
+        self.acks = acks
+        #: The owner stops counting as the reader while it serves a message
+        #: in :meth:`wait` (the worker: a nested callback may run long, and
+        #: other threads' answers must still be read meanwhile).
+        self.yield_while_serving = yield_while_serving
+        self.send_timeout = send_timeout
+        self.owner_depth = 0     # > 0 while the owner thread reads the socket
+        self.paused = False      # the background reader stepped aside
+        #: Called (owner thread) when the owner stops reading and the
+        #: background reader had stepped aside: give it the socket back.
+        self.on_owner_done: Optional[Callable[[], None]] = None
+        self._pending: Dict[int, Any] = {}
+        self._replies: Dict[int, Tuple[M.Response, int]] = {}
+        self._ids = itertools.count(1)
+        self.eof = False
+        #: Why the peer was dropped (bad bytes, window overrun), or None.
+        self.broken: Optional[str] = None
+        self.closed = False
+        self.waiter = SpinWaiter(spin_us)
+        self.trace = trace
+
+    # ------------------------------------------------------------ state
+    @property
+    def alive(self) -> bool:
+        return not (self.eof or self.broken or self.closed)
+
+    def next_id(self) -> int:
+        return next(self._ids) & 0xFFFFFFFF
+
+    # ------------------------------------------------------------ sending
+    def _write(self, msg: list, kind: str, method: Optional[str], msgid: Optional[int],
+               body: Optional[bytes] = None) -> None:
+        """Write one frame (``_send_lock`` held)."""
+        if body is None:
+            body = codec.encode(msg)
+        if not self.alive:
+            raise SessionClosed(f"{self.peer} is gone")
+        deadline = None if self.send_timeout is None else time.monotonic() + self.send_timeout
+        try:
+            done = framing.write_all(self.fd, framing.frame(body), deadline)
+        except (framing.PeerClosed, OSError) as exc:
+            self.eof = True
+            raise SessionClosed(f"{self.peer} is gone") from exc
+        if not done:
+            self.broken = f"stopped reading its messages for {self.send_timeout:.1f} s"
+            raise SessionClosed(self.broken)
+        if self.trace is not None:
+            self.trace.record(self.peer, "out", kind, method, msgid, len(body))
+
+    def send_request(self, method: str, ctx: Optional[int], args: List[Any],
+                     waiter: Any = _OWNER) -> int:
+        """Send a request; its response goes to ``waiter`` (a queue) or,
+        by default, to the owner's :meth:`wait`."""
+        msgid = self.next_id()
+        body = codec.encode(M.request(msgid, method, ctx, args))
+        with self._send_lock:
+            self._pending[msgid] = waiter
+            try:
+                self._write([], "request", method, msgid, body)
+            except BaseException:
+                self._pending.pop(msgid, None)
+                raise
+        return msgid
+
+    def respond(self, msgid: int, error: Optional[List[str]], result: Any) -> None:
+        try:
+            body = codec.encode(M.response(msgid, error, result))
+        except codec.CodecError as exc:
+            body = codec.encode(M.response(msgid, ["TypeError", str(exc)], None))
+        with self._send_lock:
+            self._write([], "response", None, msgid, body)
+
+    def notify(self, method: str, ctx: Optional[int], args: List[Any]) -> None:
+        """Send a notification, blocking while the window is full."""
+        body = codec.encode(M.notification(method, ctx, args))
+        size = len(body)
+        with self._window_cv:
+            while self._out_sizes and (len(self._out_sizes) >= self.window
+                                       or self._out_bytes + size > self.window_bytes):
+                if not self.alive:
+                    raise SessionClosed(f"{self.peer} is gone")
+                self._window_cv.wait(1.0)
+            self._write([], "notification", method, None, body)
+            self._out_sizes.append(size)
+            self._out_bytes += size
+
+    def notify_unwindowed(self, method: str, ctx: Optional[int], args: List[Any]) -> None:
+        """A notification outside the window (``ack`` itself; the client's
+        few control notifications)."""
+        body = codec.encode(M.notification(method, ctx, args))
+        with self._send_lock:
+            self._write([], "notification", method, None, body)
+
+    def take_ack(self, count: int) -> None:
+        """The peer consumed ``count`` of our notifications: room again."""
+        with self._window_cv:
+            for _ in range(min(count, len(self._out_sizes))):
+                self._out_bytes -= self._out_sizes.popleft()
+            self._window_cv.notify_all()
+
+    def consumed(self, count: int = 1) -> None:
+        """The owner consumed (served or discarded) peer notifications; acks
+        go out in batches of half a window, and at :meth:`flush_acks`."""
+        if not self.acks:
+            return
+        self._consumed += count
+        if self._consumed >= self.window // 2:
+            self.flush_acks()
+
+    def flush_acks(self) -> None:
+        if not self._consumed or not self.alive:
+            return
+        count, self._consumed = self._consumed, 0
+        with self.read_lock:
+            self._in_unacked -= count
+        try:
+            self.notify_unwindowed(M.ACK, None, [count])
+        except SessionClosed:
+            pass
+
+    # ------------------------------------------------------------ receiving
+    def _route(self, msg: M.Message, size: int) -> None:
+        """Deliver one decoded message (``read_lock`` held)."""
+        self._seq += 1
+        if isinstance(msg, M.Response):
+            waiter = self._pending.pop(msg.msgid, None)
+            if waiter is _OWNER:
+                self._replies[msg.msgid] = (msg, self._seq)
+                return
+            if waiter is not None:
+                waiter.put(msg)
+                return
+        else:
+            if self.acks and isinstance(msg, M.Notification):
+                self._in_unacked += 1
+                if self._in_unacked > self.window:
+                    self.broken = (f"sent more than {self.window} one-way calls without "
+                                   "waiting for them to be served")
+                    return
+            handler = self.immediate.get(msg.method)
+            if handler is not None and not handler(msg):
+                return
+        self.inbox.append((msg, size, self._seq))
+        self.inbox_bytes += size
+
+    def _ingest(self, limit: int) -> int:
+        """Read what is ready (at most ``limit`` bytes), decode and route it
+        (``read_lock`` held). Never blocks."""
+        if not self.alive:
+            return 0
+        try:
+            data = framing.read_some(self.fd, limit)
+        except framing.PeerClosed:
+            self.eof = True
+            return 0
+        except OSError as exc:
+            self.broken = f"its pipe failed: {exc}"
+            return 0
+        if not data:
+            return 0
+        try:
+            bodies = self.reader.feed(data)
+        except framing.FrameError as exc:
+            self.broken = f"sent {exc}"
+            return len(data)
+        for body in bodies:
+            try:
+                msg = M.parse(codec.decode(body))
+            except (codec.CodecError, M.ProtocolError) as exc:
+                self.broken = f"sent a malformed message: {exc}"
+                return len(data)
+            if self.trace is not None:
+                self.trace.record(self.peer, "in", _KIND_NAMES[type(msg)],
+                                  getattr(msg, "method", None), getattr(msg, "msgid", None),
+                                  len(body))
+            self._route(msg, len(body))
+            if not self.alive:
+                break
+        return len(data)
+
+    def background_read(self, limit: int = 256 * 1024) -> bool:
+        """The background reader's turn: False if it must stop watching the
+        socket (the owner reads it, or the peer is gone or broken)."""
+        with self.read_lock:
+            if self.owner_depth:
+                self.paused = True
+                return False
+            self._ingest(limit)
+            return self.alive
+
+    def pause_reading(self) -> None:
+        """The background reader stops watching (the inbox is full enough);
+        :meth:`resume` gives the socket back."""
+        with self.read_lock:
+            self.paused = True
+
+    def resume(self) -> bool:
+        """True if the background reader may watch the socket again."""
+        with self.read_lock:
+            if self.owner_depth or not self.paused:
+                return False
+            self.paused = False
+            return True
+
+    def wait(self, msgid: Optional[int], timeout: Optional[float],
+             serve: Optional[Callable[[M.Message], None]] = None,
+             read_limit: int = 1024 * 1024) -> Optional[M.Message]:
+        """Owner thread: wait for the response to ``msgid``, serving every
+        other message meanwhile with ``serve`` (nested calls); or, with
+        ``msgid`` None, return the next message of the inbox.
+
+        None on timeout or when the peer is gone. A frame that stays
+        incomplete simply counts as no answer.
+        """
+        end = None if timeout is None else time.monotonic() + timeout
+        with self.read_lock:
+            self.owner_depth += 1
+        try:
+            while True:
+                if msgid is not None and msgid in self._replies:
+                    reply, seq = self._replies[msgid]
+                    if not self.inbox or self.inbox[0][2] > seq:
+                        del self._replies[msgid]
+                        return reply
+                msg = self.pop_inbox()
+                if msg is not None:
+                    if msgid is None:
+                        return msg
+                    if serve is not None:
+                        if self.yield_while_serving:
+                            self._serve_yielding(serve, msg)
+                        else:
+                            serve(msg)
+                    continue
+                if not self.alive:
+                    return None
+                remaining = None if end is None else end - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    return None
+                self.flush_acks()
+                if not self.waiter.wait(self.fd, remaining):
+                    continue
+                with self.read_lock:
+                    self._ingest(read_limit)
+        finally:
+            with self.read_lock:
+                self.owner_depth -= 1
+                hand_back = self.owner_depth == 0 and self.paused
+            if hand_back and self.on_owner_done is not None:
+                self.on_owner_done()
+
+    def _serve_yielding(self, serve: Callable[[M.Message], None], msg: M.Message) -> None:
+        with self.read_lock:
+            self.owner_depth -= 1
+            hand_back = self.owner_depth == 0 and self.paused
+        if hand_back and self.on_owner_done is not None:
+            self.on_owner_done()
+        try:
+            serve(msg)
+        finally:
+            with self.read_lock:
+                self.owner_depth += 1
+
+    def abandon(self, msgid: int) -> None:
+        """Nobody waits for ``msgid`` any more: its response, if it comes,
+        goes to the inbox as a stray response."""
+        with self.read_lock:
+            self._pending.pop(msgid, None)
+            stray = self._replies.pop(msgid, None)
+            if stray is not None:
+                self.inbox.append((stray[0], 0, stray[1]))
+
+    def pop_inbox(self) -> Optional[M.Message]:
+        """The owner's next queued message, or None (never reads)."""
+        if not self.inbox:
+            return None
+        with self.read_lock:
+            msg, size, _seq = self.inbox.popleft()
+            self.inbox_bytes -= size
+            self.popped_bytes += size
+        return msg
+
+    # ------------------------------------------------------------ ending
+    def close(self, why: str = "closed") -> None:
+        """Cancel everything pending: threads waiting for an answer get a
+        ``SessionClosed`` error response; window waiters wake up."""
+        with self.read_lock:
+            self.closed = True
+            waiters, self._pending = list(self._pending.values()), {}
+        lost = M.Response(0, ["RuntimeError", f"hexsandbox: {why}"], None)
+        for waiter in waiters:
+            if waiter is not _OWNER:
+                waiter.put(lost)
+        with self._window_cv:
+            self._window_cv.notify_all()
+
+
+def new_reply_queue() -> "queue.SimpleQueue[M.Response]":
+    """Where a non-owner thread waits for its response."""
+    return queue.SimpleQueue()

@@ -1,0 +1,497 @@
+"""The sandbox: one worker per script, one serialising dispatcher.
+
+Threads in the client (inside HexChat, or beside the emulator):
+
+* the backend's **main thread** (HexChat's GTK thread) does every backend
+  call: it serves worker requests, registers hooks, and runs hook callbacks,
+  which it forwards to the worker and waits for, with a deadline
+  (:mod:`.hooks`);
+* one **dispatcher thread** (:mod:`.dispatcher`) reads every worker socket
+  and asks the main thread (``backend.call_soon``) to serve what arrived. It
+  never calls the backend API itself.
+
+Per worker the inbox is FIFO and served in order, so one-way calls stay in
+order with that worker's two-way calls. Serving is budgeted per main-loop
+turn by time and bytes (``SERVE_BUDGET_S``, ``SERVE_BUDGET_BYTES``), then
+HexChat gets the loop back.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from typing import Any, Callable, Dict, List, Optional
+
+from .. import dispatch, spawning
+from ..api_table import CONTROL_NOTES
+from ..backend import Backend
+from ..rpc import messages as M
+from ..rpc import trace
+from ..rpc.session import Session, SessionClosed
+from ..spinwait import default_spin_us
+from .dispatcher import INBOX_PAUSE_BYTES, Dispatcher
+from .hooks import HookForwarding
+from .records import Report, RestartPolicy, SandboxError, Script, State
+
+#: Work per main-loop turn for one worker before HexChat gets the loop back.
+SERVE_BUDGET_S = 0.005
+SERVE_BUDGET_BYTES = 256 * 1024
+
+#: The largest message a worker may send (a bigger one drops it at once):
+#: far above any real call (HexChat lines are at most a few KB), small
+#: enough that decoding the worst case stays within a few milliseconds.
+MAX_FRAME_FROM_WORKER = 1024 * 1024
+
+#: How long the client waits for room in a worker's socket before it
+#: decides the worker stopped reading and drops it.
+SEND_TIMEOUT_S = 1.0
+
+
+class Sandbox(HookForwarding):
+    """Runs HexChat scripts in worker processes against a :class:`Backend`.
+
+    All public methods are called on the backend's main thread.
+    """
+
+    def __init__(self, backend: Backend, *, python: Optional[str] = None,
+                 deadline_ms: int = 500, memory_limit_mb: int = 0,
+                 restart: Optional[RestartPolicy] = None,
+                 on_report: Optional[Callable[[Report], None]] = None,
+                 spin_us: Optional[int] = None) -> None:
+        self.backend = backend
+        #: Poll pipes this long before sleeping on them (None: spinwait's default).
+        self.spin_us = default_spin_us() if spin_us is None else spin_us
+        self.python = python
+        self.deadline_ms = deadline_ms
+        self.memory_limit_mb = memory_limit_mb
+        self.restart = restart
+        self.on_report = on_report
+        self.scripts: List[Script] = []
+        self.reports: List[Report] = []
+        self._handlers = dispatch.HANDLERS
+        self._runtime_dir = spawning.private_runtime_dir()
+        self._dispatcher = Dispatcher(
+            on_readable=self._schedule,
+            on_died=lambda script: backend.call_soon(lambda: self._reap(script)),
+            on_broken=lambda script: backend.call_soon(lambda: self._drop_broken(script)))
+        spawning.acquire()
+        # Workers learn at once when a tab closes, so their one-way Context
+        # calls on it fail as they do in process (notice + RuntimeError).
+        self._close_hook = backend.hook_print("Close Context", 127, self._context_closed, False)
+
+    # ================================================================ public
+    def load(self, path: str, *, deadline_ms: Optional[int] = None,
+             python: Optional[str] = None) -> Script:
+        """Start ``path`` in a new worker. Returns at once; the script's
+        ``state`` leaves STARTING when it has loaded or failed."""
+        path = os.path.abspath(os.path.expanduser(path))
+        if not os.path.isfile(path):
+            raise SandboxError(f"no such script: {path}")
+        if any(s.path == path and s.state in (State.STARTING, State.RUNNING)
+               for s in self.scripts):
+            raise SandboxError(f"{os.path.basename(path)} is already loaded")
+        script = Script(path=path, deadline_ms=deadline_ms or self.deadline_ms,
+                        python=python or self.python)
+        self._start(script)
+        self.scripts.append(script)
+        return script
+
+    def unload(self, script: Script, *, grace_ms: int = 5000) -> None:
+        """Run the script's unload hooks in its worker, then let it exit.
+
+        Its hooks stop at once, and nothing it sent before it learns of the
+        unload runs (its inbox is dropped, and so is what is still on the
+        way, up to its ``unloading`` note). A worker that has not exited
+        after ``grace_ms`` is killed.
+        """
+        if script.state in (State.STOPPED, State.FAILED, State.CRASHED) or script.dead:
+            self._forget(script)
+            return
+        if self._begin_unload(script):
+            self.backend.hook_timer(grace_ms, lambda: self._kill_if_alive(script))
+
+    def reload(self, script: Script) -> Script:
+        """Unload, then load the same file again in a fresh worker.
+
+        The old worker leaves the script list at once (it finishes its unload
+        hooks in the background), so names resolve to the fresh one."""
+        self.unload(script)
+        if script in self.scripts:
+            self.scripts.remove(script)
+        return self.load(script.path, deadline_ms=script.deadline_ms, python=script.python)
+
+    def find(self, name: str) -> Optional[Script]:
+        """A script by module name, file name or path (as /py unload does)."""
+        for script in self.scripts:
+            if name in (script.name, script.path, os.path.basename(script.path)):
+                return script
+        return None
+
+    def stack(self, script: Script, timeout: float = 1.0) -> str:
+        """The Python stacks of every thread of the script's worker.
+
+        Asks the worker's receiver thread (works while a callback spins or
+        sleeps); if that does not answer in time, makes ``faulthandler``
+        write the stacks to the worker's stderr file and reads them there.
+        """
+        if script.dead or script.worker is None:
+            raise SandboxError(f"{script.label} is not running")
+        reply = self._request(script, M.STACK, [], timeout)
+        if reply is not None and reply.error is None and isinstance(reply.result, str):
+            return reply.result
+        before = os.path.getsize(script.worker.stderr_path)
+        spawning.kill(script.worker, spawning.signal.SIGUSR1)
+        _wait_for_growth(script.worker.stderr_path, before, timeout)
+        with open(script.worker.stderr_path, "rb") as f:
+            f.seek(before)
+            return f.read().decode("utf-8", "replace")
+
+    def run_in_worker(self, script: Script, fn: Callable[[], Any], timeout: float = 10.0) -> Any:
+        """Run ``fn`` (shipped with cloudpickle) on the worker's callback
+        thread and return its plain-data result. For tests and tools: it also
+        acts as a barrier behind every callback queued before it."""
+        import cloudpickle
+
+        if script.dead or script.session is None or not script.session.alive:
+            raise SandboxError(f"{script.label} is not running")
+        reply = self._request(script, M.RUN, [cloudpickle.dumps(fn)], timeout)
+        if reply is None:
+            if script.session.alive:
+                raise TimeoutError(f"{script.label} did not answer within {timeout} s")
+            raise SandboxError(f"{script.label} is not running")
+        if reply.error is not None:
+            raise SandboxError(f"{script.label}: {reply.error[1]}")
+        return reply.result
+
+    def kill(self, script: Script) -> None:
+        """Kill the script's worker now (its death is reaped as usual)."""
+        self._kill_if_alive(script)
+
+    def shutdown(self, timeout: float = 3.0) -> None:
+        """Unload every script and wait (serving their calls) until their
+        workers exit; kill what is left at the deadline. Called when HexChat
+        unloads the client or quits."""
+        end = time.monotonic() + timeout
+        for script in list(self.scripts):
+            if script.late and script.worker is not None:
+                spawning.kill(script.worker)  # stuck in a callback: it would not unload
+            elif not script.dead and script.state in (State.STARTING, State.RUNNING):
+                self._begin_unload(script)
+        for script in list(self.scripts):
+            session = script.session
+            while session is not None and not script.dead and session.alive:
+                left = end - time.monotonic()
+                if left <= 0:
+                    break
+                msg = session.wait(None, left)
+                if msg is not None:
+                    self._handle(script, msg)
+        for script in list(self.scripts):
+            if script.worker is not None and not script.dead:
+                if script.session is not None and script.session.alive:
+                    spawning.kill(script.worker)
+                script.worker.process.join(1.0)
+                self._mark_dead(script)
+        self.backend.unhook(self._close_hook)
+        self._dispatcher.close()
+        shutil.rmtree(self._runtime_dir, ignore_errors=True)
+        spawning.release()
+
+    def report(self, script: Script, kind: str, text: str) -> None:
+        """Tell the user, once, in the tab they are looking at."""
+        report = Report(script.label, kind, text)
+        self.reports.append(report)
+        if self.on_report is not None:
+            self.on_report(report)
+            return
+        backend = self.backend
+        previous = backend.get_context()
+        backend.set_context(backend.front_context())
+        backend.prnt(text)
+        backend.set_context(previous)
+
+    # ========================================================= main thread
+    def _start(self, script: Script) -> None:
+        script.worker = spawning.start_worker(
+            script.path, context=self.backend.get_context(), python=script.python,
+            runtime_dir=self._runtime_dir, memory_limit_mb=self.memory_limit_mb,
+            spin_us=self.spin_us)
+        session = Session(script.worker.conn.fileno(), peer=os.path.basename(script.path),
+                          max_frame=MAX_FRAME_FROM_WORKER, acks=True,
+                          send_timeout=SEND_TIMEOUT_S, spin_us=self.spin_us,
+                          trace=trace.from_environment())
+        session.on_owner_done = lambda: self.backend.call_soon(lambda: self._give_back(script))
+        script.session = session
+        self._dispatcher.watch(script)
+
+    def _give_back(self, script: Script) -> None:
+        """Hand the socket back to the dispatcher when HexChat is idle, not
+        after every event: in a burst of hooks the main thread keeps reading
+        it itself and no thread is woken in between."""
+        session = script.session
+        if session is not None and session.inbox_bytes <= INBOX_PAUSE_BYTES and session.resume():
+            self._dispatcher.rewatch(script)
+
+    def _schedule(self, script: Script) -> None:
+        if not script.scheduled:
+            script.scheduled = True
+            self.backend.call_soon(lambda: self._serve(script))
+
+    def _serve(self, script: Script) -> None:
+        """Serve what the worker sent, in order, within this turn's budget."""
+        script.scheduled = False
+        session = script.session
+        if session is None:
+            return
+        end = time.monotonic() + SERVE_BUDGET_S
+        first_byte = session.popped_bytes
+        while True:
+            msg = session.pop_inbox()
+            if msg is None:
+                break
+            self._handle(script, msg)
+            if time.monotonic() > end or session.popped_bytes - first_byte > SERVE_BUDGET_BYTES:
+                if session.inbox:
+                    self._schedule(script)  # more left: let HexChat breathe first
+                break
+        session.flush_acks()
+        if session.paused:
+            self._give_back(script)
+
+    def _handle(self, script: Script, msg: M.Message) -> None:
+        session = script.session
+        assert session is not None
+        if isinstance(msg, M.Response):
+            self._late_reply(script, msg)
+            return
+        if isinstance(msg, M.Notification):
+            session.consumed()
+            if script.discarding and msg.method != "unloading":
+                return
+            try:
+                self._call(script, msg.method, msg.ctx, msg.args)
+            except Exception as exc:
+                self.report(script, "error",
+                            f"hexsandbox: {script.label}: {msg.method}() failed: {exc}")
+            return
+        if script.discarding:
+            error: Optional[List[str]] = ["RuntimeError", "hexsandbox: the script is being unloaded"]
+            result = None
+        else:
+            error = None
+            try:
+                result = self._call(script, msg.method, msg.ctx, msg.args)
+            except dispatch.CallError as exc:
+                error, result = [exc.exc_type, exc.message], None
+            except Exception as exc:  # a backend failure must not kill the client
+                error, result = _failure(msg.method, exc), None
+        try:
+            session.respond(msg.msgid, error, result)
+        except SessionClosed:
+            pass
+
+    def _call(self, script: Script, method: str, ctx: Optional[int], args: List[Any]) -> Any:
+        control = _CONTROL_NOTES.get(method)
+        if control is not None:
+            return control(self, script, args)
+        handler = self._handlers.get(method)
+        if handler is None:
+            raise dispatch.CallError("AttributeError", f"hexsandbox: unknown call {method!r}")
+        return handler(self, script, ctx, args)
+
+    def _request(self, script: Script, method: str, args: List[Any],
+                 timeout: float) -> Optional[M.Response]:
+        """A client -> worker request, waited for on the main thread while
+        serving the worker's other messages. None on timeout or death."""
+        session = script.session
+        if session is None:
+            return None
+        try:
+            msgid = session.send_request(method, None, args)
+        except SessionClosed:
+            return None
+        reply = session.wait(msgid, timeout, lambda msg: self._handle(script, msg))
+        if reply is None:
+            session.abandon(msgid)
+            return None
+        assert isinstance(reply, M.Response)
+        return reply
+
+    def _begin_unload(self, script: Script) -> bool:
+        """Stop the script's hooks, drop what it queued, ask it to unload.
+        False if it is already gone."""
+        self._drop_hooks(script)
+        script.state = State.UNLOADING
+        script.discarding = True
+        self._discard_inbox(script)
+        return self._notify(script, M.UNLOAD, None, [])
+
+    def _discard_inbox(self, script: Script) -> None:
+        session = script.session
+        while session is not None:
+            msg = session.pop_inbox()
+            if msg is None:
+                break
+            self._handle(script, msg)  # discarding: requests get an error, notes are dropped
+
+    # ----------------------------------------------------- bookkeeping notes
+    def _note_loaded(self, script: Script, args: List[Any]) -> None:
+        name, version, description = (str(a) for a in (args + ["", "", ""])[:3])
+        script.name, script.version, script.description = name, version, description
+        if script.state is State.STARTING:
+            script.state = State.RUNNING
+            script.gui = self.backend.plugingui_add(script.path, name, description, version)
+
+    def _note_load_failed(self, script: Script, args: List[Any]) -> None:
+        script.load_error = str(args[0]) if args else "failed to load"
+        script.state = State.FAILED
+        self._drop_hooks(script)
+
+    def _note_timer_done(self, script: Script, args: List[Any]) -> None:
+        if len(args) != 2 or type(args[0]) is not int:
+            raise dispatch.CallError("TypeError", "timer_done takes (hook_id, keep)")
+        hook_id, keep = args
+        script.timers_due.discard(hook_id)
+        if not keep:
+            self.remove_hook(script, hook_id)
+
+    def _note_unloading(self, script: Script, args: List[Any]) -> None:
+        script.discarding = False  # from here on: the unload hooks' own calls
+
+    def _note_unloaded(self, script: Script, args: List[Any]) -> None:
+        script.state = State.STOPPED
+
+    # ------------------------------------------------------------- deaths
+    def _reap(self, script: Script) -> None:
+        """The worker process ended: clean up and say what happened, once."""
+        self._serve_rest(script)
+        self._mark_dead(script)
+        self._drop_hooks(script)
+        code = script.exitcode
+        if script.state is State.UNLOADING and code == 0:
+            script.state = State.STOPPED
+        if script.state in (State.STOPPED, State.FAILED):
+            self._forget(script)
+            return
+        was_starting = script.state is State.STARTING
+        script.state = State.CRASHED
+        how = spawning.exit_description(code)
+        tail = spawning.crash_summary(script.worker.stderr_path, script.path) if script.worker else []
+        where = "while loading" if was_starting else "and was stopped"
+        text = f"hexsandbox: {script.label} crashed {where} ({how})."
+        if tail:
+            text += " Last output: " + " | ".join(tail)
+        self.report(script, "crash", text)
+        self._maybe_restart(script)
+
+    def _serve_rest(self, script: Script) -> None:
+        """Everything a dead worker sent before dying, served in order."""
+        session = script.session
+        while session is not None and not script.dead:
+            msg = session.pop_inbox()
+            if msg is None:
+                break
+            self._handle(script, msg)
+
+    def _mark_dead(self, script: Script) -> None:
+        if script.dead:
+            return
+        script.dead = True
+        if script.worker is not None:
+            script.worker.process.join(0.5)
+            script.exitcode = script.worker.process.exitcode
+        if script.session is not None:
+            script.session.close("the worker is gone")
+        if script.worker is not None:
+            try:
+                script.worker.conn.close()
+            except OSError:
+                pass
+        script.late_call = None
+
+    def _drop_broken(self, script: Script) -> None:
+        """A worker broke the protocol (bad bytes, oversized or unfinished
+        frame, ignored flow control): stop it, and say why once."""
+        if script.dead or script.state is State.STOPPED or script.session is None:
+            return
+        why = script.session.broken or "broke the protocol"
+        self.report(script, "protocol", f"hexsandbox: {script.label} {why}; it was stopped.")
+        script.state = State.STOPPED  # reported here; the reaper stays quiet
+        self._drop_hooks(script)
+        if script.worker is not None:
+            spawning.kill(script.worker)
+
+    def _kill_if_alive(self, script: Script) -> bool:
+        if not script.dead and script.worker is not None:
+            spawning.kill(script.worker)
+        return False
+
+    def _forget(self, script: Script) -> None:
+        if script in self.scripts and script.dead:
+            self.scripts.remove(script)
+            if script.worker is not None:
+                try:
+                    os.unlink(script.worker.stderr_path)
+                except OSError:
+                    pass
+
+    def _maybe_restart(self, script: Script) -> None:
+        policy = self.restart
+        if policy is None:
+            return
+        now = time.monotonic()
+        script.crash_times = [t for t in script.crash_times if now - t < policy.window_s] + [now]
+        crashes = len(script.crash_times)
+        if crashes > policy.max_crashes:
+            self.report(script, "restart",
+                        f"hexsandbox: {script.label} crashed {crashes} times in "
+                        f"{policy.window_s:.0f} s; not restarting it again.")
+            return
+        delay = policy.first_delay_ms * 2 ** (crashes - 1)
+        self.report(script, "restart", f"hexsandbox: restarting {script.label} in {delay / 1000:.0f} s.")
+
+        def again() -> bool:
+            if script in self.scripts and script.state is State.CRASHED:
+                self.scripts.remove(script)
+                fresh = self.load(script.path, deadline_ms=script.deadline_ms, python=script.python)
+                fresh.crash_times = script.crash_times
+            return False
+
+        self.backend.hook_timer(delay, again)
+
+
+_CONTROL_NOTES: Dict[str, Callable[[Sandbox, Script, List[Any]], Any]] = {
+    "loaded": Sandbox._note_loaded,
+    "load_failed": Sandbox._note_load_failed,
+    "timer_done": Sandbox._note_timer_done,
+    "unloading": Sandbox._note_unloading,
+    "unloaded": Sandbox._note_unloaded,
+}
+assert set(_CONTROL_NOTES) == set(CONTROL_NOTES), "every control note of the table has a handler"
+
+
+def _failure(method: str, exc: Exception) -> List[str]:
+    """What the worker should raise for a backend exception: the same type
+    and message where it is a plain builtin (``KeyError('list not
+    available')`` from get_list), else RuntimeError naming the call."""
+    name = type(exc).__name__
+    if name in M.RAISABLE and len(exc.args) == 1 and isinstance(exc.args[0], str):
+        return [name, exc.args[0]]
+    return ["RuntimeError", f"{method}: {exc}"]
+
+
+def _wait_for_growth(path: str, size: int, timeout: float) -> None:
+    """Wait (bounded) for faulthandler's dump to land in the stderr file.
+
+    A signal handler gives no completion event, so this polls the file size
+    in short steps; it is used only when the worker cannot answer at all.
+    """
+    end = time.monotonic() + timeout
+    last = size
+    while time.monotonic() < end:
+        time.sleep(0.02)
+        current = os.path.getsize(path)
+        if current > size and current == last:
+            return
+        last = current

@@ -1,0 +1,166 @@
+"""Hook forwarding: backend hooks that stand for a worker's callbacks.
+
+When a script registers a hook, the worker keeps the callback and tells the
+client (one-way); :meth:`HookForwarding.register_hook` registers a backend
+hook whose callback forwards each event to the worker as a ``hook`` request
+and waits for the eat value on HexChat's main thread, at most the script's
+deadline, serving the worker's own calls meanwhile (nested calls). Timers
+are ``timer`` notifications: HexChat never waits for them.
+
+What a hook kind sends is a row field of the API table (``Call.hook`` and
+the row's wire parameters), so this module has no per-name cases beyond the
+four backend hook families.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any, List, Optional
+
+from ..api_table import Call
+from ..rpc import messages as M
+from ..rpc.session import SessionClosed
+from .records import Script, State
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..backend import Backend
+
+
+class HookForwarding:
+    """Mixed into :class:`hexsandbox.sandbox.core.Sandbox` (main thread only)."""
+
+    backend: "Backend"
+    scripts: List[Script]
+
+    # provided by the Sandbox
+    def report(self, script: Script, kind: str, text: str) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    def _handle(self, script: Script, msg: M.Message) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    def _drop_broken(self, script: Script) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    # ------------------------------------------------------------- hooks
+    def register_hook(self, script: Script, call: Call, hook_id: int, args: List[Any]) -> None:
+        """Register a backend hook that forwards to the worker's callback."""
+        if script.state not in (State.STARTING, State.RUNNING) or hook_id in script.backend_hooks:
+            return
+        backend = self.backend
+        kind = call.hook
+
+        def forward(word: List[str], word_eol: List[str], server_time: int) -> int:
+            return self.call_hook(script, hook_id, word, word_eol, server_time)
+
+        if kind == "command":
+            name, priority, help_text = args
+            handle = backend.hook_command(name, priority, help_text, forward)
+        elif kind == "print":
+            name, priority = args
+            handle = backend.hook_print(name, priority, forward, call.with_attrs)
+        elif kind == "server":
+            name, priority = args
+            handle = backend.hook_server(name, priority, forward, call.with_attrs)
+        else:  # timer
+            name = f"timer {args[0]} ms"
+            handle = backend.hook_timer(max(0, args[0]), lambda: self._fire_timer(script, hook_id))
+        script.backend_hooks[hook_id] = handle
+        script.hook_names[hook_id] = f"{kind} {name!r}" if kind != "timer" else name
+
+    def remove_hook(self, script: Script, hook_id: int) -> None:
+        handle = script.backend_hooks.pop(hook_id, None)
+        script.hook_names.pop(hook_id, None)
+        script.timers_due.discard(hook_id)
+        if handle is not None:
+            self.backend.unhook(handle)
+
+    def _drop_hooks(self, script: Script) -> None:
+        for hook_id in list(script.backend_hooks):
+            self.remove_hook(script, hook_id)
+        if script.gui is not None:
+            self.backend.plugingui_remove(script.gui)
+            script.gui = None
+
+    def call_hook(self, script: Script, hook_id: int, word: List[str], word_eol: List[str],
+                  server_time: int) -> int:
+        """A hook fired in HexChat: ask the worker, wait at most its deadline.
+
+        Public so that tools (benchmarks) can call a hook exactly as HexChat does.
+        """
+        session = script.session
+        if script.dead or session is None or script.state not in (State.STARTING, State.RUNNING):
+            return 0
+        if script.late:
+            script.missed_events += 1
+            return 0
+        ctx = self.backend.get_context()
+        try:
+            msgid = session.send_request(M.HOOK, ctx, [hook_id, word, word_eol, server_time])
+        except SessionClosed:
+            if session.broken:
+                self._drop_broken(script)
+            return 0
+        reply = session.wait(msgid, script.deadline_ms / 1000.0,
+                             lambda msg: self._handle(script, msg))
+        if reply is None:
+            session.abandon(msgid)
+            if session.broken:
+                self._drop_broken(script)
+            elif not script.dead and session.alive:
+                self._mark_late(script, msgid, script.hook_names.get(hook_id, "a hook"))
+            return 0
+        assert isinstance(reply, M.Response)
+        value = reply.result if reply.error is None else 0
+        return value if type(value) is int and 0 <= value <= 3 else 0
+
+    def _mark_late(self, script: Script, msgid: int, what: str) -> None:
+        script.late_call = msgid
+        script.late_since = time.monotonic()
+        script.late_count += 1
+        self.report(script, "late",
+                    f"hexsandbox: {script.label} did not answer {what} within "
+                    f"{script.deadline_ms} ms; HexChat goes on without it. "
+                    f"/sandbox stack {script.label} shows where it is stuck.")
+
+    def _late_reply(self, script: Script, reply: M.Response) -> None:
+        """A response nobody waits for any more: the late hook's answer means
+        the script is back."""
+        if script.late_call is not None and reply.msgid == script.late_call:
+            script.late_call = None
+            took = time.monotonic() - script.late_since
+            self.report(script, "recovered",
+                        f"hexsandbox: {script.label} is answering again after {took:.1f} s "
+                        f"({script.missed_events} events went on without it).")
+            script.missed_events = 0
+
+    def _fire_timer(self, script: Script, hook_id: int) -> bool:
+        """A timer is due. Timers do not eat anything, so HexChat does not
+        wait: the worker answers with a ``timer_done`` note. A timer whose
+        last run has not finished is not fired again (no pile-up)."""
+        session = script.session
+        if script.dead or session is None or hook_id not in script.backend_hooks:
+            return False
+        if hook_id not in script.timers_due:
+            script.timers_due.add(hook_id)
+            self._notify(script, M.TIMER, self.backend.get_context(), [hook_id])
+        return True
+
+    def _context_closed(self, word: List[str], word_eol: List[str], server_time: int) -> int:
+        handle = self.backend.get_context()  # HexChat runs the hook in the closing context
+        for script in self.scripts:
+            if not script.dead:
+                self._notify(script, M.CONTEXT_CLOSED, handle, [])
+        return 0
+
+    def _notify(self, script: Script, method: str, ctx: Optional[int], args: List[Any]) -> bool:
+        """A client -> worker notification; False if the worker is gone."""
+        session = script.session
+        if script.dead or session is None:
+            return False
+        try:
+            session.notify_unwindowed(method, ctx, args)
+            return True
+        except SessionClosed:
+            return False
+

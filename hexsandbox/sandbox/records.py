@@ -1,0 +1,102 @@
+"""What the sandbox keeps per script, and what it tells the user.
+
+Plain records: the lifecycle state of a script, its worker and session, its
+hooks, its lateness and crash history. The behaviour lives in the modules
+that change them (``core``, ``hooks``, ``dispatcher``).
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Set
+
+from .. import spawning
+from ..rpc.session import Session
+
+
+class State(enum.Enum):
+    STARTING = "starting"    # spawned, script loading
+    RUNNING = "running"
+    UNLOADING = "unloading"  # unload hooks running
+    STOPPED = "stopped"      # unloaded cleanly
+    FAILED = "failed"        # the script did not load
+    CRASHED = "crashed"      # the worker died
+
+
+@dataclass
+class RestartPolicy:
+    """Restart a crashed script after a growing delay; give up after
+    ``max_crashes`` crashes within ``window_s`` seconds."""
+
+    max_crashes: int = 3
+    window_s: float = 60.0
+    first_delay_ms: int = 1000
+
+
+@dataclass
+class Report:
+    """Something the user was told (also kept for ``/sandbox`` and tests)."""
+
+    script: str
+    kind: str     # 'crash' | 'late' | 'recovered' | 'error' | 'protocol' | 'restart'
+    text: str
+
+
+class SandboxError(Exception):
+    """A request to the sandbox that cannot be done (shown to the user)."""
+
+
+@dataclass
+class Script:
+    """Client-side record of one sandboxed script and its worker."""
+
+    path: str
+    deadline_ms: int
+    python: Optional[str]
+    name: str = ""
+    version: str = ""
+    description: str = ""
+    state: State = State.STARTING
+    worker: Optional[spawning.StartedWorker] = None
+    #: The conversation with the worker (hexsandbox.rpc.session).
+    session: Optional[Session] = None
+    scheduled: bool = False
+    backend_hooks: Dict[int, object] = field(default_factory=dict)
+    hook_names: Dict[int, str] = field(default_factory=dict)
+    timers_due: Set[int] = field(default_factory=set)
+    #: msgid of the hook call it did not answer in time (None: not late).
+    late_call: Optional[int] = None
+    late_since: float = 0.0
+    missed_events: int = 0
+    late_count: int = 0
+    crash_times: List[float] = field(default_factory=list)
+    gui: Optional[object] = None
+    dead: bool = False
+    #: Between unload() and the worker's "unloading" note: what it sent
+    #: before it saw the unload is dropped, never run.
+    discarding: bool = False
+    dropped_reported: bool = False
+    exitcode: Optional[int] = None
+    load_error: str = ""
+
+    @property
+    def label(self) -> str:
+        return self.name or os.path.basename(self.path)
+
+    @property
+    def pid(self) -> Optional[int]:
+        return self.worker.pid if self.worker else None
+
+    @property
+    def late(self) -> bool:
+        return self.late_call is not None
+
+    def hook_id(self, name: str) -> Optional[int]:
+        """The id of the hook ``/sandbox`` lists as ``name`` (e.g.
+        ``print 'Channel Message'``), for tools and benchmarks."""
+        for hook_id, hook_name in self.hook_names.items():
+            if hook_name == name:
+                return hook_id
+        return None
