@@ -221,9 +221,17 @@ class Sandbox(HookForwarding):
                           max_frame=MAX_FRAME_FROM_WORKER, acks=True,
                           send_timeout=SEND_TIMEOUT_S, spin_us=self.spin_us,
                           trace=trace.from_environment())
-        session.on_owner_done = lambda: self.backend.call_soon(lambda: self._give_back(script))
+        session.on_owner_done = lambda: self._owner_done(script)
         script.session = session
         self._dispatcher.watch(script)
+
+    def _owner_done(self, script: Script) -> None:
+        """The main thread stopped reading this worker's socket itself:
+        serve what it read past its answer, and give the socket back."""
+        session = script.session
+        if session is not None and session.inbox:
+            self._schedule(script)
+        self.backend.call_soon(lambda: self._give_back(script))
 
     def _give_back(self, script: Script) -> None:
         """Hand the socket back to the dispatcher when HexChat is idle, not
