@@ -39,9 +39,10 @@ SERVE_BUDGET_S = 0.005
 SERVE_BUDGET_BYTES = 256 * 1024
 
 #: The largest message a worker may send (a bigger one drops it at once):
-#: far above any real call (HexChat lines are at most a few KB), small
-#: enough that decoding the worst case stays within a few milliseconds.
-MAX_FRAME_FROM_WORKER = 1024 * 1024
+#: far above any real call (IRC lines are 512 bytes, pluginprefs 512), small
+#: enough that the worst body to decode (256 KiB of empty arrays) takes
+#: ~45 ms, well inside a hook's deadline (benchmarks/codec.py).
+MAX_FRAME_FROM_WORKER = 256 * 1024
 
 #: How long the client waits for room in a worker's socket before it
 #: decides the worker stopped reading and drops it.
