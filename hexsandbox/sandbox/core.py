@@ -21,10 +21,10 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from .. import dispatch, spawning
-from ..api_table import CONTROL_NOTES
+from ..api_table import CALLS, CONTROL_NOTES, Call
 from ..backend import Backend
 from ..rpc import messages as M
 from ..rpc import trace
@@ -59,8 +59,11 @@ class Sandbox(HookForwarding):
                  deadline_ms: int = 500, memory_limit_mb: int = 0,
                  restart: Optional[RestartPolicy] = None,
                  on_report: Optional[Callable[[Report], None]] = None,
-                 spin_us: Optional[int] = None) -> None:
+                 spin_us: Optional[int] = None, extra_calls: Sequence[Call] = ()) -> None:
         self.backend = backend
+        #: API rows beyond the table's (a backend method serves each): both
+        #: sides are generated from them, as from the table's own rows.
+        self.extra_calls = tuple(extra_calls)
         #: Poll pipes this long before sleeping on them (None: spinwait's default).
         self.spin_us = default_spin_us() if spin_us is None else spin_us
         self.python = python
@@ -70,7 +73,8 @@ class Sandbox(HookForwarding):
         self.on_report = on_report
         self.scripts: List[Script] = []
         self.reports: List[Report] = []
-        self._handlers = dispatch.HANDLERS
+        self._handlers = (dispatch.build_handlers(CALLS + self.extra_calls) if self.extra_calls
+                          else dispatch.HANDLERS)
         self._runtime_dir = spawning.private_runtime_dir()
         self._dispatcher = Dispatcher(
             on_readable=self._schedule,
@@ -217,7 +221,7 @@ class Sandbox(HookForwarding):
         script.worker = spawning.start_worker(
             script.path, context=self.backend.get_context(), python=script.python,
             runtime_dir=self._runtime_dir, memory_limit_mb=self.memory_limit_mb,
-            spin_us=self.spin_us)
+            spin_us=self.spin_us, extra_calls=self.extra_calls)
         session = Session(script.worker.conn.fileno(), peer=os.path.basename(script.path),
                           max_frame=MAX_FRAME_FROM_WORKER, acks=True,
                           send_timeout=SEND_TIMEOUT_S, spin_us=self.spin_us,
