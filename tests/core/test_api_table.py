@@ -37,6 +37,7 @@ def test_a_new_row_is_callable_through_a_real_worker_with_no_other_edit(tmp_path
     try:
         path = tmp_path / "rows.py"
         path.write_text(SCRIPT)
+        emu.set_context(emu.front_context())  # as if typed in the front tab
         script = sandbox.load(str(path))
         emu.run_until(lambda: script.state is not State.STARTING, timeout=20)
         sandbox.run_in_worker(script, lambda: None)  # a barrier behind the script's calls
