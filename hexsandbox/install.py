@@ -45,9 +45,9 @@ for _path in {paths!r}:
     if _path not in sys.path:
         sys.path.insert(0, _path)
 
-import hexsandbox.host
+import hexsandbox.loader
 
-hexsandbox.host.start(globals(), python={python!r})
+hexsandbox.loader.start(globals(), python={python!r})
 '''
 
 

@@ -17,7 +17,7 @@ def test_install_writes_loader_and_uninstall_removes_exactly_that(tmp_path):
     assert oct(loader.stat().st_mode & 0o777) == "0o600"
     text = loader.read_text()
     assert "__module_name__ = \"hexsandbox\"" in text
-    assert "hexsandbox.host.start(globals(), python='/usr/bin/python3')" in text
+    assert "hexsandbox.loader.start(globals(), python='/usr/bin/python3')" in text
     compile(text, str(loader), "exec")
     (config / "addons" / "mine.py").write_text("# the user's own in-process script\n")
     removed = inst.uninstall(str(config))
