@@ -80,7 +80,7 @@ hexchat.hook_command("LATER", later)
 '''
     hc = sandboxed_hexchat_factory(sandbox={"echo.py": threaded}, ini=f"[defaults]\n{ini}\n")
     hc.wait_running("echo")
-    hc.command("sandbox status", "#test")
+    hc.command("sandbox status -v", "#test")
     scripted_server.roundtrip()
     assert reported in [l.lstrip("\t") for l in hc.transcript()["#test"]]
     since = scripted_server.mark()
@@ -102,7 +102,7 @@ def test_sandbox_command_and_plugin_window_unload(sandboxed_hexchat_factory, scr
     hc = sandboxed_hexchat_factory(sandbox={"echo.py": ECHO})
     (state,) = hc.wait_running("echo")
     hc.command("sandbox list", "#test")
-    hc.command("sb status", "#test")
+    hc.command("sb status -v", "#test")
     scripted_server.roundtrip()
     lines = [l.lstrip("\t") for l in hc.transcript()["#test"]]
     header = [l for l in lines if l.startswith("Name ")]
