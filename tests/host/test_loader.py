@@ -105,13 +105,21 @@ def _which(emu, name):
 
 
 def test_python_precedence_script_then_global_then_loader(world):
+    """And /sandbox status -v names the interpreter in use."""
     emu, folder, start = world
-    ini = f"[defaults]\npython = {GLOBAL_PY}\n[script:own.py]\npython = {SCRIPT_PY}\n"
+    ini = f"[defaults]\npython = {GLOBAL_PY}\n[script:own]\npython = {SCRIPT_PY}\n"
     host = start({"own.py": WHICH.format(name="own"), "other.py": WHICH.format(name="other")},
                  ini=ini, python=LOADER_PY)
     _settle(emu, host)
     assert _which(emu, "own") == [f"own runs {SCRIPT_PY}"]
     assert _which(emu, "other") == [f"other runs {GLOBAL_PY}"]
+    emu.set_context(emu.context_of("#test"))
+    n = len(_lines(emu, "#test"))
+    host.commands.run(["status", "-v"])
+    out = _lines(emu, "#test")[n:]
+    assert f"hexsandbox: workers run {GLOBAL_PY}." in out
+    assert f"hexsandbox: own runs {SCRIPT_PY}." in out
+    assert not any(line.startswith("hexsandbox: other ") for line in out)
 
 
 def test_loader_python_when_the_ini_names_none(world):
@@ -129,18 +137,3 @@ def test_a_python_that_is_not_there_is_one_line_and_the_next_choice(world):
     assert ("hexsandbox: hexsandbox.ini [defaults]: python = '/no/such/python' is not the full path "
             "of a Python interpreter; using the default.") in _lines(emu)
     assert _which(emu, "plain") == [f"plain runs {LOADER_PY}"]
-
-
-def test_status_verbose_names_the_interpreters(world):
-    emu, folder, start = world
-    ini = f"[defaults]\npython = {GLOBAL_PY}\n[script:own]\npython = {SCRIPT_PY}\n"
-    host = start({"own.py": WHICH.format(name="own"), "other.py": WHICH.format(name="other")},
-                 ini=ini, python=LOADER_PY)
-    _settle(emu, host)
-    emu.set_context(emu.context_of("#test"))
-    n = len(_lines(emu, "#test"))
-    host.commands.run(["status", "-v"])
-    out = _lines(emu, "#test")[n:]
-    assert f"hexsandbox: workers run {GLOBAL_PY}." in out
-    assert f"hexsandbox: own runs {SCRIPT_PY}." in out
-    assert not any(line.startswith("hexsandbox: other ") for line in out)
