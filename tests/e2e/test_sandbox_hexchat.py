@@ -95,7 +95,7 @@ def test_a_bad_setting_is_one_line_and_scripts_still_start(sandboxed_hexchat_fac
     hc.wait_running("echo")
     told = [l.lstrip("\t") for l in _front_lines(hc) if "hexsandbox.ini" in l]
     assert told == ["hexsandbox: hexsandbox.ini [defaults]: deadline_ms = 'fast' is not a whole number "
-                    "of at least 1; using the default."]
+                    "from 10 to 60000; using the default."]
 
 
 def test_sandbox_command_and_plugin_window_unload(sandboxed_hexchat_factory, scripted_server):
