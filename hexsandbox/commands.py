@@ -190,6 +190,14 @@ def _without_flags(arg: str) -> str:
     return " ".join(word for word in arg.split() if word not in ("-v", "--verbose"))
 
 
+def _duration(seconds: float) -> str:
+    """'45 s', '1 minute', '5 minutes'."""
+    if seconds >= 60 and seconds % 60 == 0:
+        minutes = int(seconds // 60)
+        return f"{minutes} minute" + ("" if minutes == 1 else "s")
+    return f"{seconds:g} s"
+
+
 def status_lines(sandbox: Sandbox, folder: str) -> List[str]:
     """``/sandbox status`` in the user's words: what is running, and what
     hexsandbox does when a script hangs, eats memory or crashes."""
@@ -218,7 +226,7 @@ def status_lines(sandbox: Sandbox, folder: str) -> List[str]:
     else:
         lines.append(f"hexsandbox: a script that crashes is started again after "
                      f"{policy.first_delay_ms / 1000:g} s, waiting longer each time; after "
-                     f"{policy.max_crashes} crashes in {policy.window_s:g} s it stays stopped.")
+                     f"{policy.max_crashes} crashes in {_duration(policy.window_s)} it stays stopped.")
     lines.append(f"hexsandbox: scripts folder {folder}; settings in its hexsandbox.ini.")
     return lines
 

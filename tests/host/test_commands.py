@@ -181,4 +181,4 @@ def test_status_restart_policy_in_words(tmp_path):
         n = len(client.lines("#test"))
         cmds.run(["status"])
         assert ("hexsandbox: a script that crashes is started again after 1 s, waiting longer each "
-                "time; after 3 crashes in 60 s it stays stopped.") in _out(client, n)
+                "time; after 3 crashes in 1 minute it stays stopped.") in _out(client, n)
