@@ -13,18 +13,20 @@ What counts as machinery: frames in files under a ``hexsandbox``,
 entry point, and ``threading``'s ``_bootstrap``/``_bootstrap_inner``/``run``.
 Other standard-library frames stay: where a script blocks in ``socket`` or
 ``urllib`` is what its author wants to see. A frame in the script's own file
-is always kept, wherever the file lives. A thread with no frame left is the
-worker's own and is left out; the callback thread is kept, and when it is in
-hexsandbox's code it says it is between callbacks.
+is always kept, wherever the file lives. A thread with no frame outside the
+machinery and the standard library is the worker's own and is left out; the
+callback thread is always shown, and says when it is between callbacks.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import sysconfig
 from typing import List, Tuple
 
 _MACHINERY_DIRS = frozenset({"hexsandbox", "multiprocess", "_multiprocess", "dill"})
+_STDLIB = os.path.abspath(sysconfig.get_paths()["stdlib"])
 _THREADING_BOOTSTRAP = frozenset({"_bootstrap", "_bootstrap_inner", "run"})
 #: The worker's thread that runs the script and its callbacks (worker.py's name).
 _CALLBACK_THREAD = "--- callback thread"
@@ -68,29 +70,41 @@ def _blocks(text: str) -> Tuple[List[str], List[_Block]]:
     return preamble, blocks
 
 
+def _is_stdlib(path: str) -> bool:
+    return os.path.abspath(path).startswith(_STDLIB + os.sep)
+
+
 def script_view(text: str, script_path: str) -> Tuple[str, int]:
-    """The dump without machinery frames, and how many frames were hidden."""
+    """The dump without machinery frames, and how many frames were hidden.
+
+    A thread is the script's when a frame is neither machinery nor the
+    standard library (its target function, in the script or a module it
+    uses); other threads are the worker's own and are left out.
+    """
     preamble, blocks = _blocks(text)
     out = list(preamble)
     hidden = 0
     for header, entries in blocks:
         kept: List[str] = []
-        had_frames = False
+        frames = user_frames = dropped = 0
         for is_frame, lines in entries:
             if is_frame:
-                had_frames = True
+                frames += 1
                 match = _FRAME.match(lines[0])
                 assert match is not None
                 if _is_machinery(match["file"], match["func"], script_path):
-                    hidden += 1
+                    dropped += 1
                     continue
+                if not _is_stdlib(match["file"]) or match["file"] == script_path:
+                    user_frames += 1
             kept.extend(lines)
-        own = any(line.strip() for line in kept) and not (
-            had_frames and not any(_FRAME.match(line) for line in kept))
-        if not own and _CALLBACK_THREAD in header:
+        if frames and not user_frames:
+            if _CALLBACK_THREAD not in header:
+                hidden += frames
+                continue  # a thread of the worker's own
             kept = ["  not in the script: between callbacks"]
-        elif not own:
-            continue  # a thread of the worker's own
+            dropped = frames
+        hidden += dropped
         out.append(header)
         out.extend(kept)
     while out and not out[-1].strip():
