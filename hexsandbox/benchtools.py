@@ -125,7 +125,7 @@ def measure_in_host(n: int = 5000) -> Dict[str, Dict[str, float]]:
     """Run inside HexChat (e2e control eval): floor and sandboxed hook, same run."""
     import hexsandbox.loader as loader
 
-    sandbox = loader._HOST.sandbox
+    sandbox = loader.current_host().sandbox
     return interleaved({
         "raw pipe floor (in HexChat)": lambda k: pipe_floor_samples(k, sandbox.python),
         "sandboxed hook (in HexChat)":

@@ -191,6 +191,12 @@ def _argument(word_eol: List[str]) -> str:
 _HOST: Optional[Host] = None
 
 
+def current_host() -> Optional[Host]:
+    """The Host the loader started in this HexChat (None before start): for
+    tools and tests that look inside a running HexChat."""
+    return _HOST
+
+
 def start(plugin_globals: dict, python: Optional[str] = None) -> Host:
     """Entry point called by the loader script inside HexChat. ``python`` is
     the interpreter ``hexsandbox install`` found (hexsandbox.ini overrides it)."""
