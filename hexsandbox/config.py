@@ -160,7 +160,7 @@ class _Reader:
         path = os.path.expanduser(value.strip())
         if os.path.isabs(path) and os.path.isfile(path) and os.access(path, os.X_OK):
             return path
-        self._bad(key, value, "the full path of a Python interpreter")
+        self._bad(key, value, "the full path of an installed Python")
         return default
 
 

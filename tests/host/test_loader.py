@@ -135,5 +135,5 @@ def test_a_python_that_is_not_there_is_one_line_and_the_next_choice(world):
                  ini="[defaults]\npython = /no/such/python\n", python=LOADER_PY)
     _settle(emu, host)
     assert ("hexsandbox: hexsandbox.ini [defaults]: python = '/no/such/python' is not the full path "
-            "of a Python interpreter; using the default.") in _lines(emu)
+            "of an installed Python; using the default.") in _lines(emu)
     assert _which(emu, "plain") == [f"plain runs {LOADER_PY}"]

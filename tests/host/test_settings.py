@@ -119,8 +119,8 @@ def test_python_globally_and_per_script(tmp_path):
     assert s.for_script("short.py").python == exe, "[script:NAME] without .py works too"
     assert s.for_script("rel.py").python == exe
     assert s.problems == [
-        "hexsandbox.ini [script:short]: python = '~/../no/python' is not the full path of a Python "
-        "interpreter; using the default.",
-        "hexsandbox.ini [script:rel.py]: python = 'python3' is not the full path of a Python "
-        "interpreter; using the default.",
+        "hexsandbox.ini [script:short]: python = '~/../no/python' is not the full path of an installed "
+        "Python; using the default.",
+        "hexsandbox.ini [script:rel.py]: python = 'python3' is not the full path of an installed "
+        "Python; using the default.",
     ]
