@@ -11,7 +11,8 @@ from typing import List
 
 from .. import api_table as api
 from ..api_table import Call, Kind, Returns, Traffic
-from ..sandbox.core import MAX_FRAME_FROM_WORKER, SEND_TIMEOUT_S, SERVE_BUDGET_BYTES, SERVE_BUDGET_S
+from ..sandbox.core import (MAX_FRAME_FROM_WORKER, REST_FACTOR, SEND_TIMEOUT_S, SERVE_BUDGET_BYTES,
+                            SERVE_BUDGET_S)
 from ..sandbox.dispatcher import FRAME_DEADLINE_S
 from ..worker import MAX_FRAME_FROM_CLIENT
 from . import codec
@@ -204,7 +205,9 @@ full waits at most {SEND_TIMEOUT_S:.0f} s, then the worker is dropped
 ("stopped reading its messages").
 
 HexChat serves one worker for at most {SERVE_BUDGET_S * 1000:.0f} ms or
-{_kib(SERVE_BUDGET_BYTES)} per main-loop turn, then lets the loop run.
+{_kib(SERVE_BUDGET_BYTES)} per main-loop turn, then lets the loop run; a
+worker that used the whole turn (a flood) rests {REST_FACTOR} times as long
+before it is served again.
 
 ## 6. Hooks, deadlines, nesting
 
