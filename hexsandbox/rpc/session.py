@@ -127,6 +127,12 @@ class Session:
     def alive(self) -> bool:
         return not (self.eof or self.broken or self.closed)
 
+    @property
+    def send_lock(self) -> threading.Lock:
+        """Held for the whole of each frame written; anything else that
+        writes to the socket must hold it too, or frames interleave."""
+        return self._send_lock
+
     def next_id(self) -> int:
         return next(self._ids) & 0xFFFFFFFF
 
@@ -350,7 +356,10 @@ class Session:
                 self.owner_depth -= 1
                 # Messages read after the answer stay queued: whoever serves
                 # the inbox must hear of them, as of a paused reader.
-                hand_back = self.owner_depth == 0 and (self.paused or bool(self.inbox))
+                # So must it of a frame left unfinished: the background
+                # reader times those (and may not have seen its bytes).
+                hand_back = self.owner_depth == 0 and (self.paused or bool(self.inbox)
+                                                       or self.reader.partial_since is not None)
             if hand_back and self.on_owner_done is not None:
                 self.on_owner_done()
 

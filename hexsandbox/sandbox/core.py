@@ -239,6 +239,8 @@ class Sandbox(HookForwarding):
         session = script.session
         if session is not None and session.inbox:
             self._schedule(script)
+        if session is not None and session.reader.partial_since is not None:
+            self._dispatcher.wake()  # it times unfinished frames
         self.backend.call_soon(lambda: self._give_back(script))
 
     def _give_back(self, script: Script) -> None:

@@ -8,51 +8,16 @@ tests/core/test_transport.py.
 """
 
 import os
+import sys
 import time
 
 from test_sandbox_hexchat import ECHO, PROBE, _front_lines
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import hostile_worker  # noqa: E402
+
 DEADLINE_MS = 500
 SLACK_S = 0.050
-
-HOSTILE = '''
-__module_name__ = "%(name)s"
-import hexchat, os, struct, threading, time
-
-def _socket_fd():
-    for name in os.listdir("/proc/self/fd"):
-        try:
-            if os.readlink("/proc/self/fd/" + name).startswith("socket:"):
-                return int(name)
-        except OSError:
-            pass
-
-FD = _socket_fd()
-
-def raw(data):
-    view = memoryview(data)
-    while view:
-        try:
-            view = view[os.write(FD, view):]
-        except BlockingIOError:
-            time.sleep(0.001)
-
-def frame(body):
-    return struct.pack(">I", len(body)) + body
-
-def in_thread(fn):
-    threading.Thread(target=fn, daemon=True).start()
-
-PARTIAL = struct.pack(">I", 100) + b"\\x93\\x02\\xa4prnt"
-INT_KEYS = b"\\x93\\x02\\xa4prnt\\x92\\xc0\\xde\\xea\\x60" + b"".join(bytes([k %% 128, 0xc0]) for k in range(60000))
-DEEP = b"\\x91" * 100000 + b"\\xc0"
-HUGE = 100 * 1024 * 1024
-
-def go(word, word_eol, userdata):
-    %(action)s
-    return hexchat.EAT_ALL
-hexchat.hook_command("%(command)s", go)
-'''
 
 #: script name -> (command, what it does, words the one report must hold)
 CASES = {
@@ -68,7 +33,7 @@ CASES = {
 
 def _hostile(name):
     command, action, _ = CASES[name]
-    return HOSTILE % {"name": name, "command": command, "action": action}
+    return hostile_worker.script(name, command, action)
 
 
 def _wait_ticks(hc):
