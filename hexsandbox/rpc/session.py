@@ -137,11 +137,8 @@ class Session:
         return next(self._ids) & 0xFFFFFFFF
 
     # ------------------------------------------------------------ sending
-    def _write(self, msg: list, kind: str, method: Optional[str], msgid: Optional[int],
-               body: Optional[bytes] = None) -> None:
+    def _write(self, body: bytes, kind: str, method: Optional[str], msgid: Optional[int]) -> None:
         """Write one frame (``_send_lock`` held)."""
-        if body is None:
-            body = codec.encode(msg)
         if not self.alive:
             raise SessionClosed(f"{self.peer} is gone")
         deadline = None if self.send_timeout is None else time.monotonic() + self.send_timeout
@@ -165,7 +162,7 @@ class Session:
         with self._send_lock:
             self._pending[msgid] = waiter
             try:
-                self._write([], "request", method, msgid, body)
+                self._write(body, "request", method, msgid)
             except BaseException:
                 self._pending.pop(msgid, None)
                 raise
@@ -177,10 +174,12 @@ class Session:
         except codec.CodecError as exc:
             body = codec.encode(M.response(msgid, ["TypeError", str(exc)], None))
         with self._send_lock:
-            self._write([], "response", None, msgid, body)
+            self._write(body, "response", None, msgid)
 
     def notify(self, method: str, ctx: Optional[int], args: List[Any]) -> None:
-        """Send a notification, blocking while the window is full."""
+        """Send a notification, blocking while the window is full (the
+        peer's ``ack`` notifications, read by whichever thread reads, make
+        room: :meth:`take_ack`)."""
         body = codec.encode(M.notification(method, ctx, args))
         size = len(body)
         with self._window_cv:
@@ -189,7 +188,7 @@ class Session:
                 if not self.alive:
                     raise SessionClosed(f"{self.peer} is gone")
                 self._window_cv.wait(1.0)
-            self._write([], "notification", method, None, body)
+            self._write(body, "notification", method, None)
             self._out_sizes.append(size)
             self._out_bytes += size
 
@@ -198,7 +197,7 @@ class Session:
         few control notifications)."""
         body = codec.encode(M.notification(method, ctx, args))
         with self._send_lock:
-            self._write([], "notification", method, None, body)
+            self._write(body, "notification", method, None)
 
     def take_ack(self, count: int) -> None:
         """The peer consumed ``count`` of our notifications: room again."""
