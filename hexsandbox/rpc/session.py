@@ -96,7 +96,8 @@ class Session:
         self._out_sizes: Deque[int] = collections.deque()  # our unacked notifications
         self._out_bytes = 0
         self._in_unacked = 0     # peer notifications received, not yet acked by us
-        self._consumed = 0       # of those, consumed by the owner (acked next flush)
+        self._consumed = 0       # of those, taken by the owner (acked next flush)
+        self._consumed_bytes = 0
         self.immediate = dict(immediate or {})
         #: This side acknowledges the peer's notifications and drops a peer
         #: that exceeds the window (the client; workers trust the client).
@@ -206,19 +207,21 @@ class Session:
                 self._out_bytes -= self._out_sizes.popleft()
             self._window_cv.notify_all()
 
-    def consumed(self, count: int = 1) -> None:
-        """The owner consumed (served or discarded) peer notifications; acks
-        go out in batches of half a window, and at :meth:`flush_acks`."""
-        if not self.acks:
-            return
-        self._consumed += count
-        if self._consumed >= self.window // 2:
+    def _consumed_one(self, size: int) -> None:
+        """The owner took a peer notification from the inbox. Acks go out
+        when half a window (count or bytes) has been taken, never more
+        often: a sender is blocked only with more than half a window still
+        on its way, and taking that in sends the ack (so no ack per message,
+        which would be one more system call per one-way call)."""
+        self._consumed += 1
+        self._consumed_bytes += size
+        if self._consumed >= self.window // 2 or self._consumed_bytes >= self.window_bytes // 2:
             self.flush_acks()
 
     def flush_acks(self) -> None:
         if not self._consumed or not self.alive:
             return
-        count, self._consumed = self._consumed, 0
+        count, self._consumed, self._consumed_bytes = self._consumed, 0, 0
         with self.read_lock:
             self._in_unacked -= count
         try:
@@ -345,7 +348,6 @@ class Session:
                 remaining = None if end is None else end - time.monotonic()
                 if remaining is not None and remaining <= 0:
                     return None
-                self.flush_acks()
                 if not self.waiter.wait(self.fd, remaining):
                     continue
                 with self.read_lock:
@@ -391,6 +393,8 @@ class Session:
             msg, size, _seq = self.inbox.popleft()
             self.inbox_bytes -= size
             self.popped_bytes += size
+        if self.acks and isinstance(msg, M.Notification):
+            self._consumed_one(size)
         return msg
 
     # ------------------------------------------------------------ ending

@@ -289,7 +289,6 @@ class Sandbox(HookForwarding):
                 if session.inbox:
                     self._schedule(script)
                 break
-        session.flush_acks()
         if session.paused:
             self._give_back(script)
 
@@ -300,7 +299,6 @@ class Sandbox(HookForwarding):
             self._late_reply(script, msg)
             return
         if isinstance(msg, M.Notification):
-            session.consumed()
             if script.discarding and msg.method != "unloading":
                 return
             try:
