@@ -24,6 +24,7 @@ Usage: /SANDBOX <command> [args]   (alias /SB)
   LIST               scripts with version, state, pid, memory, hooks, late and crash counts
   STATUS             how the sandbox runs (wake-up, Python, deadline)
   STACK <name>       where a script is right now (Python stack of every thread)
+  LOG <name>         a script's last reports and the last lines its worker wrote to stderr
   MIGRATE <file>     move an in-process script from addons/ to the sandbox, keeping its prefs
   HELP               this text"""
 
@@ -126,6 +127,10 @@ class SandboxCommands:
         text = self.sandbox.stack(script)
         self._say(f"hexsandbox: stack of {script.label} (pid {script.pid}):")
         for line in text.splitlines():
+            self._say(line)
+
+    def cmd_log(self, arg: str) -> None:
+        for line in self.sandbox.log(self._script(arg)):
             self._say(line)
 
     def cmd_migrate(self, arg: str) -> None:
