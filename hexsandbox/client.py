@@ -199,9 +199,15 @@ class Sandbox:
         if script.state in (State.STOPPED, State.FAILED, State.CRASHED) or script.dead:
             self._forget(script)
             return
+        starting = script.state is State.STARTING
         self._drop_hooks(script)
         script.state = State.UNLOADING
         script.life.intent = intent
+        if starting and script.worker is not None:
+            # Not loaded yet, so no unload hook of its can have run in
+            # process either: cancel the load (quietly, as intended).
+            spawning.kill(script.worker)
+            return
         if not script.send((P.UNLOAD,)):
             return
         self.backend.hook_timer(grace_ms, lambda: self._kill_if_alive(script))

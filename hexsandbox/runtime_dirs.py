@@ -19,13 +19,15 @@ OWNER_FILE = "owner"
 
 
 def _start_time(pid: int) -> Optional[str]:
-    """Field 22 of /proc/PID/stat (start time in clock ticks), None if gone."""
+    """Field 22 of /proc/PID/stat (start time in clock ticks), None if the
+    process is gone or a zombie (a killed HexChat its parent has not reaped)."""
     try:
         with open(f"/proc/{pid}/stat", "rb") as f:
             stat = f.read().decode("ascii", "replace")
     except OSError:
         return None
-    return stat.rsplit(")", 1)[-1].split()[19]
+    fields = stat.rsplit(")", 1)[-1].split()
+    return None if fields[0] in ("Z", "X") else fields[19]
 
 
 def _owner_alive(path: str) -> bool:
@@ -35,14 +37,6 @@ def _owner_alive(path: str) -> bool:
         pid = int(pid_text)
     except (OSError, ValueError):
         return False  # no owner file (yet): see clean_stale for the age check
-    if not os.path.isdir("/proc/self"):
-        try:
-            os.kill(pid, 0)
-            return True
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
     return _start_time(pid) == started
 
 
