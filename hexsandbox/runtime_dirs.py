@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
 from typing import Optional, Tuple
 
 PREFIX = "hexsandbox-run-"
@@ -36,7 +37,7 @@ def _owner_alive(path: str) -> bool:
             pid_text, started = f.read().split()
         pid = int(pid_text)
     except (OSError, ValueError):
-        return False  # no owner file (yet): see clean_stale for the age check
+        return False
     return _start_time(pid) == started
 
 
@@ -61,7 +62,6 @@ def clean_stale(parent: Optional[str] = None) -> int:
             continue
         if not os.path.exists(os.path.join(path, OWNER_FILE)):
             # Being created right now by another HexChat: leave it a minute.
-            import time
             if time.time() - st.st_mtime < 60:
                 continue
         elif _owner_alive(path):
@@ -76,8 +76,11 @@ def create(parent: Optional[str] = None) -> str:
     clean_stale(parent)
     path = tempfile.mkdtemp(prefix=PREFIX, dir=parent)
     pid = os.getpid()
-    with open(os.path.join(path, OWNER_FILE), "w") as f:
+    # Written aside and renamed, so another HexChat never reads it half-written.
+    partial = os.path.join(path, OWNER_FILE + ".partial")
+    with open(partial, "w") as f:
         f.write(f"{pid} {_start_time(pid) or 0}\n")
+    os.rename(partial, os.path.join(path, OWNER_FILE))
     return path
 
 
