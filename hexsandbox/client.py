@@ -455,7 +455,7 @@ class Sandbox:
                 return None
             with script.read_lock:
                 data = conn.recv_bytes(codec.MAX_MESSAGE_BYTES)
-        except EOFError:
+        except (EOFError, ConnectionResetError):  # a killed worker: its end, not a bad message
             script.eof = True
             return None
         except OSError as exc:
@@ -771,7 +771,7 @@ class Sandbox:
                     if not conn.poll(0):
                         break
                     data = conn.recv_bytes(codec.MAX_MESSAGE_BYTES)
-                except EOFError:
+                except (EOFError, ConnectionResetError):  # a killed worker: its end, not a bad message
                     script.eof = True
                     break
                 except OSError as exc:  # oversized message or broken pipe

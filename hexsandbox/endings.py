@@ -100,10 +100,13 @@ def describe(label: str, script_path: str, *, life: Life, loaded: bool,
 
 def log_lines(reports: list, label: str, stderr_tail: List[str]) -> List[str]:
     """What ``/sandbox log NAME`` shows: its last reports, then the last
-    lines its worker wrote to stderr."""
-    mine = [r.text for r in reports if r.script == label][-10:]
-    lines = [f"hexsandbox: log of {label}: {len(mine)} recent reports"] + ["  " + t for t in mine]
+    lines its worker wrote to stderr (the live worker's, else those kept with
+    the latest report, e.g. the faulthandler dump of a crash)."""
+    mine = [r for r in reports if r.script == label][-10:]
+    if not stderr_tail:
+        stderr_tail = next((r.details for r in reversed(mine) if r.details), [])
+    lines = [f"hexsandbox: log of {label}: {len(mine)} recent reports"] + ["  " + r.text for r in mine]
     lines.append(f"hexsandbox: last output of {label}'s worker:" if stderr_tail
                  else f"hexsandbox: {label}'s worker wrote nothing to stderr.")
-    lines += ["  " + line for line in stderr_tail]
+    lines += ["  " + line for line in stderr_tail[-20:]]
     return lines

@@ -184,3 +184,15 @@ def test_unknown_method_and_bad_arguments_get_an_error_reply(hexchat_client):
     errors = [r for r in hexchat_client.sandbox.reports if r.kind == "error"]
     assert len(errors) == 1 and "prnt() failed" in errors[0].text
     assert script.state is State.RUNNING
+
+
+def test_a_worker_killed_with_unread_messages_is_a_crash_not_a_bad_message(hexchat_client):
+    """Killing a worker that has not read what it was sent resets the pipe
+    (ECONNRESET on our side): that is the worker's end, reported as such."""
+    crasher = hexchat_client.load(CRASHER, deadline_ms=200)
+    os.kill(crasher.pid, signal.SIGSTOP)
+    hexchat_client.type("/CRASH exit", "#test")  # unread by the stopped worker
+    os.kill(crasher.pid, signal.SIGKILL)
+    hexchat_client.wait_for(lambda: crasher.state is State.CRASHED)
+    kinds = [r.kind for r in hexchat_client.sandbox.reports]
+    assert kinds == ["late", "crash"], hexchat_client.sandbox.reports

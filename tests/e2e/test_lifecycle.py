@@ -173,6 +173,13 @@ def test_children_end_with_their_worker_and_a_fork_is_not_the_worker(sandboxed_h
                     or any(s["name"] == "crasher" and s["pid"] != states["crasher"]["pid"] for s in st),
                     what="the crash to be reaped")
     assert not _all_gone(crasher_tree, 2.0)
+    hc.command("sandbox log crasher", "#test")
+    scripted_server.roundtrip()
+    lines = _lines(hc)
+    log = [l.strip() for l in lines[max(i for i, l in enumerate(lines)
+                                        if l.startswith("hexsandbox: log of crasher")):]]
+    assert any(l.startswith("hexsandbox: crasher crashed (SIGABRT)") for l in log[:3]), log
+    assert "Fatal Python error: Aborted" in log, log
 
     # One oversized call is refused in the worker, naming the call and the
     # limit; the script lives on.
