@@ -28,9 +28,9 @@ otherwise it is dropped and counted.
 from __future__ import annotations
 
 import fcntl
+import os
 import socket
 import stat
-import os
 import termios
 from typing import Dict, Optional
 

