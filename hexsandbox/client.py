@@ -542,8 +542,8 @@ class Sandbox:
         if script.late or not script.slow.should_wait(now, script.deadline_ms / 1000.0):
             # Not waited on (slow_policy): delivered, uneaten, or dropped if
             # the worker is not reading its pipe.
-            if script.worker is not None and slow_policy.room_to_send(script.worker.conn.fileno()) \
-                    and script.send(msg):
+            if script.worker is not None and script.slow.can_send_one_way() \
+                    and slow_policy.room_to_send(script.worker.conn.fileno()) and script.send(msg):
                 script.slow.sent_one_way(call_id, now)
             else:
                 script.missed_events += 1

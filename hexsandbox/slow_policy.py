@@ -36,6 +36,8 @@ from typing import Dict, Optional
 
 #: Seconds a script must keep up before HexChat waits for its hooks again.
 KEEP_UP_S = 60.0
+#: Unanswered one-way deliveries kept per script; beyond, events are dropped.
+MAX_OUTSTANDING = 10000
 
 
 class SlowRecord:
@@ -50,7 +52,9 @@ class SlowRecord:
     def should_wait(self, now: float, deadline_s: float) -> bool:
         if self.last_late is not None and now - self.last_late < KEEP_UP_S:
             return False
-        if any(now - sent > deadline_s for sent in self.one_way.values()):
+        # Call ids grow, so the first entry is the oldest outstanding one.
+        oldest = next(iter(self.one_way.values()), None)
+        if oldest is not None and now - oldest > deadline_s:
             self.last_late = now
             return False
         return True
@@ -62,6 +66,11 @@ class SlowRecord:
     def late_answer(self, now: float) -> None:
         """The answer to a stalled call came, late."""
         self.last_late = now
+
+    def can_send_one_way(self) -> bool:
+        """At most :data:`MAX_OUTSTANDING` unanswered deliveries are kept
+        (a script hung for hours must not grow HexChat's memory)."""
+        return len(self.one_way) < MAX_OUTSTANDING
 
     def sent_one_way(self, call_id: int, now: float) -> None:
         self.one_way[call_id] = now

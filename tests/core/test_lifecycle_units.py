@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 
 from hexsandbox import endings, runtime_dirs, slow_policy
 from hexsandbox.client import State
@@ -125,3 +126,29 @@ def test_a_fork_in_a_hook_does_not_pass_for_the_worker(hexchat_client):
     hexchat_client.unload(script)
     assert not os.path.exists(f"/proc/{pid}"), "reaped"
     assert not hexchat_client.sandbox.reports, "an unload is not a crash"
+
+
+def test_events_for_a_stopped_worker_never_block_hexchat(hexchat_client):
+    """A script no longer waited on still gets its events, but only while it
+    reads them: a SIGSTOPped worker's pipe fills, and then events are dropped
+    (counted) instead of blocking HexChat's main thread in a write."""
+    import signal
+
+    script = hexchat_client.load('''
+        __module_name__ = "frozen"
+        import hexchat
+        hexchat.hook_print("Channel Message", lambda w, we, u: hexchat.EAT_NONE)
+    ''', deadline_ms=100)
+    os.kill(script.pid, signal.SIGSTOP)
+    # If a write blocked, only the worker's death would end it: that comes
+    # after 30 s, and the test then fails on the time it took.
+    rescue = threading.Timer(30, os.kill, (script.pid, signal.SIGKILL))
+    rescue.start()
+    started = time.monotonic()
+    for i in range(1000):
+        hexchat_client.feed(":alice!a@h PRIVMSG #test :" + "word " * 80 + str(i))
+    took = time.monotonic() - started
+    rescue.cancel()
+    assert took < 20, "HexChat's main thread blocked writing to a stopped worker"
+    assert script.late and script.slow.delivered_one_way > 0 and script.missed_events > 0
+    os.kill(script.pid, signal.SIGKILL)
