@@ -330,10 +330,14 @@ class Sandbox:
 
     # ========================================================= main thread
     def _start(self, script: Script) -> None:
-        script.worker = spawning.start_worker(
-            script.path, context=self.backend.get_context(), python=script.python,
-            runtime_dir=self._runtime_dir, memory_limit_mb=self.memory_limit_mb,
-            spin_us=self.spin_us)
+        try:
+            script.worker = spawning.start_worker(
+                script.path, context=self.backend.get_context(), python=script.python,
+                runtime_dir=self._runtime_dir, memory_limit_mb=self.memory_limit_mb,
+                spin_us=self.spin_us)
+        except OSError as exc:  # e.g. a configured Python that does not exist
+            raise SandboxError(f"{script.label} could not start: {exc.strerror or exc} "
+                               f"({script.python or spawning.default_python()})") from None
         script.waiter = SpinWaiter(self.spin_us)
         with self._lock:
             self._watched.append(script)
@@ -694,7 +698,11 @@ class Sandbox:
         def again() -> bool:
             if not self._closing and script in self.scripts and script.state is State.CRASHED:
                 self.scripts.remove(script)
-                fresh = self.load(script.path, deadline_ms=script.deadline_ms, python=script.python)
+                try:
+                    fresh = self.load(script.path, deadline_ms=script.deadline_ms, python=script.python)
+                except SandboxError as exc:  # its file is gone, say; not retried
+                    self.report(script, "failed", f"hexsandbox: {exc}")
+                    return False
                 fresh.crash_times = script.crash_times
             return False
 

@@ -152,3 +152,48 @@ def test_events_for_a_stopped_worker_never_block_hexchat(hexchat_client):
     assert took < 20, "HexChat's main thread blocked writing to a stopped worker"
     assert script.late and script.slow.delivered_one_way > 0 and script.missed_events > 0
     os.kill(script.pid, signal.SIGKILL)
+
+
+def test_a_python_that_does_not_exist_is_one_line(hexchat_client):
+    import pytest
+
+    from hexsandbox.client import SandboxError
+
+    with pytest.raises(SandboxError, match=r"^script_1\.py could not start: No such file or directory "
+                                           r"\(/nonexistent/python\)$"):
+        hexchat_client.sandbox.load(_write(hexchat_client, "script_1.py", '__module_name__ = "x"\n'),
+                                    python="/nonexistent/python")
+    assert not hexchat_client.sandbox.scripts
+
+
+def test_restart_waits_on_a_slow_script_again(hexchat_client):
+    from hexsandbox.commands import SandboxCommands
+
+    script = hexchat_client.load('''
+        __module_name__ = "slowpoke"
+        import hexchat, time
+        def cb(word, word_eol, userdata):
+            if word[1] == "slow":
+                time.sleep(1000)
+            return hexchat.EAT_ALL
+        hexchat.hook_print("Channel Message", cb)
+    ''', deadline_ms=200)
+    hexchat_client.feed(":alice!a@h PRIVMSG #test :slow")
+    assert script.late
+    hexchat_client.feed(":alice!a@h PRIVMSG #test :passes")
+    assert "<alice>\tpasses" in hexchat_client.lines("#test"), "not waited on"
+    SandboxCommands(hexchat_client.sandbox, hexchat_client.config_dir).run(["restart", "slowpoke"])
+    fresh = hexchat_client.sandbox.find("slowpoke") or hexchat_client.sandbox.scripts[-1]
+    hexchat_client.wait_for(lambda: fresh.state is State.RUNNING)
+    hexchat_client.feed(":alice!a@h PRIVMSG #test :eaten")
+    assert "<alice>\teaten" not in hexchat_client.lines("#test"), "waited on again"
+    hexchat_client.advance(3000)  # the hung copy's unload grace
+    hexchat_client.wait_for(lambda: script.dead)
+    assert [r.kind for r in hexchat_client.sandbox.reports] == ["late", "stopped"]
+
+
+def _write(client, name, source):
+    path = os.path.join(client.config_dir, name)
+    with open(path, "w") as f:
+        f.write(source)
+    return path
