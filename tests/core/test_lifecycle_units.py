@@ -172,11 +172,8 @@ def test_restart_waits_on_a_slow_script_again(hexchat_client):
     script = hexchat_client.load('''
         __module_name__ = "slowpoke"
         import hexchat, time
-        def cb(word, word_eol, userdata):
-            if word[1] == "slow":
-                time.sleep(1000)
-            return hexchat.EAT_ALL
-        hexchat.hook_print("Channel Message", cb)
+        hexchat.hook_print("Channel Message", lambda word, word_eol, userdata:
+                           time.sleep(1000) if word[1] == "slow" else hexchat.EAT_ALL)
     ''', deadline_ms=200)
     hexchat_client.feed(":alice!a@h PRIVMSG #test :slow")
     assert script.late
