@@ -63,7 +63,14 @@ def where(tail: List[str], script_path: str) -> str:
     (most recent call last)."""
     fatal = [i for i, line in enumerate(tail) if line.startswith("Fatal Python error")]
     if fatal:
-        frames = [_FRAME.search(line) for line in tail[fatal[-1]:]]
+        dump = tail[fatal[-1]:]
+        # All threads are dumped; the one that crashed is "Current thread".
+        current = [i for i, line in enumerate(dump) if line.startswith("Current thread")]
+        if current:
+            rest = dump[current[0] + 1:]
+            end = next((i for i, line in enumerate(rest) if line.startswith("Thread ")), len(rest))
+            dump = rest[:end]
+        frames = [_FRAME.search(line) for line in dump]
     else:
         frames = [_FRAME.search(line) for line in reversed(tail)]
     for match in frames:

@@ -31,7 +31,9 @@ def _describe(**kw):
 
 
 def test_endings_are_one_true_line():
-    dump = ["Fatal Python error: Aborted", "", "Current thread 0x1 (most recent call first):",
+    dump = ["Fatal Python error: Aborted", "", "Thread 0x2 (most recent call first):",
+            '  File "/s/weather.py", line 20 in other_thread', "",
+            "Current thread 0x1 (most recent call first):",
             '  File "/s/weather.py", line 7 in boom', '  File "/s/weather.py", line 9 in <module>']
     crash = _describe(tail=dump)
     assert (crash.kind, crash.text, crash.restartable) == (
