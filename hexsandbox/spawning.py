@@ -216,6 +216,7 @@ def boot() -> None:
     protection, then :func:`hexsandbox.worker.main`."""
     fd, parent, config_json = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
     process_tree.set_parent_death_signal(parent)
+    os.set_inheritable(fd, False)  # programs the script runs (os.system, exec) do not get it
     process_tree.end_group_on_hangup(fd)
     process_tree.protect_fork(fd, _not_the_worker)
     config = worker.WorkerConfig(**json.loads(config_json))
