@@ -29,7 +29,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Set
 
-from . import codec, dispatch, endings, slow_policy, spawning
+from . import codec, dispatch, endings, process_tree, slow_policy, spawning
 from . import protocol as P
 from .api_table import Call
 from .backend import Backend
@@ -278,16 +278,25 @@ class Sandbox:
         with self._lock:
             alive = list(self._watched)  # reloaded-away copies still unloading too
         everyone = self.scripts + [s for s in alive if s not in self.scripts]
+        now = time.monotonic()
         for script in everyone:
             script.life.intent = endings.QUIT
-            if script.late and script.worker is not None:
-                spawning.kill(script.worker)  # stuck in a callback: it would not unload
-            elif not script.dead and script.state in (State.STARTING, State.RUNNING):
+            if script.worker is None or script.dead:
+                continue
+            # Stuck in a callback, not kept up with (its UNLOAD would queue
+            # behind its events) or SIGSTOPped: it would not unload in time.
+            if (script.late or not script.slow.should_wait(now, script.deadline_ms / 1000.0)
+                    or process_tree.is_stopped(script.worker.pid)):
+                spawning.kill(script.worker)
+            elif script.state in (State.STARTING, State.RUNNING):
                 self._drop_hooks(script)
                 script.state = State.UNLOADING
                 script.send((P.UNLOAD,))
         for script in everyone:
             while not script.dead and time.monotonic() < end:
+                if script.worker is not None and not script.worker.process.is_alive():
+                    self._mark_dead(script)  # exited: what it still queued (a flood) is moot
+                    break
                 try:
                     msg = script.inbox.get(timeout=max(0.0, end - time.monotonic()))
                 except queue.Empty:

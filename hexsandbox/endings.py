@@ -115,5 +115,7 @@ def log_lines(reports: list, label: str, stderr_tail: List[str]) -> List[str]:
     lines = [f"hexsandbox: log of {label}: {len(mine)} recent reports"] + ["  " + r.text for r in mine]
     lines.append(f"hexsandbox: last output of {label}'s worker:" if stderr_tail
                  else f"hexsandbox: {label}'s worker wrote nothing to stderr.")
-    lines += ["  " + line for line in stderr_tail[-20:]]
+    fatal = [i for i, line in enumerate(stderr_tail) if line.startswith("Fatal Python error")]
+    shown = stderr_tail[fatal[-1]:][:30] if fatal else stderr_tail[-20:]  # a crash: its dump's start
+    lines += ["  " + line for line in shown]
     return lines

@@ -96,6 +96,16 @@ def protect_fork(conn_fd: int, on_child: Callable[[], None]) -> None:
     os.register_at_fork(after_in_child=after_in_child)
 
 
+def is_stopped(pid: Optional[int]) -> bool:
+    """Whether ``pid`` is stopped (SIGSTOP, a debugger): it runs nothing,
+    not even its unload hooks, until continued."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[-1].split()[0] in (b"T", b"t")
+    except (OSError, IndexError):
+        return False
+
+
 def kill_group(pgid: Optional[int], sig: int = signal.SIGKILL) -> None:
     """Signal a worker's whole process group (worker and descendants).
 
