@@ -274,46 +274,48 @@ class Sandbox:
         workers exit; kill what is left at the deadline. Called when HexChat
         unloads the client or quits: HexChat must be gone within 1 s of the
         user quitting, whatever the workers do, so the budget is short."""
-        end = time.monotonic() + timeout
-        with self._lock:
-            alive = list(self._watched)  # reloaded-away copies still unloading too
-        everyone = self.scripts + [s for s in alive if s not in self.scripts]
-        now = time.monotonic()
-        for script in everyone:
-            script.life.intent = endings.QUIT
-            if script.worker is None or script.dead:
-                continue
-            # Stuck in a callback, not kept up with (its UNLOAD would queue
-            # behind its events) or SIGSTOPped: it would not unload in time.
-            if (script.late or not script.slow.should_wait(now, script.deadline_ms / 1000.0)
-                    or process_tree.is_stopped(script.worker.pid)):
-                spawning.kill(script.worker)
-            elif script.state in (State.STARTING, State.RUNNING):
-                self._drop_hooks(script)
-                script.state = State.UNLOADING
-                script.send((P.UNLOAD,))
-        for script in everyone:
-            while not script.dead and time.monotonic() < end:
-                if script.worker is not None and not script.worker.process.is_alive():
-                    self._mark_dead(script)  # exited: what it still queued (a flood) is moot
-                    break
-                try:
-                    msg = script.inbox.get(timeout=max(0.0, end - time.monotonic()))
-                except queue.Empty:
-                    break
-                self._handle(script, msg)
-        for script in everyone:
-            if script.worker is not None and not script.dead:
-                spawning.kill(script.worker)
-                self._mark_dead(script)
-        self.backend.unhook(self._close_hook)
-        self._closing = True
-        os.write(self._wake_w, b"x")
-        self._thread.join(2.0)
-        for fd in (self._wake_r, self._wake_w):
-            os.close(fd)
-        shutil.rmtree(self._runtime_dir, ignore_errors=True)
-        spawning.release()
+        try:
+            end = time.monotonic() + timeout
+            with self._lock:
+                alive = list(self._watched)  # reloaded-away copies still unloading too
+            everyone = self.scripts + [s for s in alive if s not in self.scripts]
+            now = time.monotonic()
+            for script in everyone:
+                script.life.intent = endings.QUIT
+                if script.worker is None or script.dead:
+                    continue
+                # Stuck in a callback, not kept up with (its UNLOAD would queue
+                # behind its events) or SIGSTOPped: it would not unload in time.
+                if (script.late or not script.slow.should_wait(now, script.deadline_ms / 1000.0)
+                        or process_tree.is_stopped(script.worker.pid)):
+                    spawning.kill(script.worker)
+                elif script.state in (State.STARTING, State.RUNNING):
+                    self._drop_hooks(script)
+                    script.state = State.UNLOADING
+                    script.send((P.UNLOAD,))
+            for script in everyone:
+                while not script.dead and time.monotonic() < end:
+                    if script.worker is not None and not script.worker.process.is_alive():
+                        self._mark_dead(script)  # exited: what it still queued (a flood) is moot
+                        break
+                    try:
+                        msg = script.inbox.get(timeout=max(0.0, end - time.monotonic()))
+                    except queue.Empty:
+                        break
+                    self._handle(script, msg)
+            for script in everyone:
+                if script.worker is not None and not script.dead:
+                    spawning.kill(script.worker)
+                    self._mark_dead(script)
+            self.backend.unhook(self._close_hook)
+            self._closing = True
+            os.write(self._wake_w, b"x")
+            self._thread.join(2.0)
+            for fd in (self._wake_r, self._wake_w):
+                os.close(fd)
+        finally:  # whatever went wrong above, nothing is left behind
+            shutil.rmtree(self._runtime_dir, ignore_errors=True)
+            spawning.release()
 
     def log(self, script: Script) -> List[str]:
         """``/sandbox log NAME``: the script's last reports and the last lines
