@@ -40,17 +40,20 @@ def _cmd(text: str, context: str = CHANNEL) -> Dict[str, str]:
     return {"command": text, "context": context}
 
 
-def _run_list(name: str, commands: List[str]) -> str:
+def _run_list(name: str, commands: List[str], shout: bool = False) -> str:
     """A script whose /RUN_<name> runs ``commands`` through hexchat.command,
-    each announced first, then prints what it can observe."""
+    each announced first (upper-cased with ``shout``, so that a line a
+    command prints later can serve as an ``until`` marker), then prints what
+    it can observe."""
     return _src("fid_" + name, r'''
 import hexchat
 
 COMMANDS = %r
+SHOUT = %r
 
 def run(word, word_eol, userdata):
     for text in COMMANDS:
-        hexchat.prnt("-- %%s" %% text)
+        hexchat.prnt("-- %%s" %% (text.upper() if SHOUT else text))
         hexchat.command(text)
     hexchat.prnt("-- done: front=%%r tabs=%%r" %% (
         hexchat.find_context().get_info("channel"),
@@ -58,7 +61,7 @@ def run(word, word_eol, userdata):
     return hexchat.EAT_ALL
 
 hexchat.hook_command("RUN_%s", run)
-''' % (commands, name.upper()))
+''' % (commands, shout, name.upper()))
 
 
 GUI_SRC = _run_list("gui", [
@@ -166,7 +169,7 @@ TIMER_SRC = _run_list("timer", [
     "timer 0.05 echo too short",
     "timer 2",
     "timer 5 echo timers all done",
-])
+], shout=True)
 
 PY_SRC = _run_list("py", [
     "py about",
