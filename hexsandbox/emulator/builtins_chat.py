@@ -272,7 +272,8 @@ def cmd_newserver(c: "Commands", sess: Session, word: List[str], word_eol: List[
         emu.new_server(word[3], focus=False)
         return True
     serv = emu.new_server(word[2], focus=True)
-    return cmd_server(c, emu.sessions[serv.server_session], word, word_eol)
+    cmd_server(c, emu.sessions[serv.server_session], word, word_eol)
+    return True  # cmd_newserver ignores what cmd_server says
 
 
 def cmd_quit(c: "Commands", sess: Session, word: List[str], word_eol: List[str]) -> bool:

@@ -16,13 +16,11 @@ from .clock import VirtualClock
 from .hooks import (COMMAND, EAT_ALL, EAT_HEXCHAT, EAT_NONE, EAT_PLUGIN, PRINT,
                     PRINT_ATTRS, SERVER, SERVER_ATTRS, Hook, HookList)
 from .prefs import PluginPrefs, Prefs
+from .reading import ContextRef, PrintedLines
 from .state import SESS_CHANNEL, SESS_DIALOG, SESS_SERVER, IdSource, Server, Session
 from .textevents import EVENTS
 
-ContextRef = Union[int, str, None]
-
-
-class Emulator:
+class Emulator(PrintedLines):
     """HexChat 2.16 without a GUI or a network (see module docstring)."""
 
     VERSION = "2.16.1"
@@ -211,7 +209,7 @@ class Emulator:
         fmt, nargs = EVENTS[event]
         argv = [a if a is not None else "" for a in args[:4]]
         if self.prefs.get("text_color_nicks") and argv and event in ("Channel Action", "Channel Message"):
-            argv[0] = "\x03%d%s" % (_nick_color(argv[0]), argv[0])
+            argv[0] = "\x03%d%s" % (formatting.nick_color(argv[0]), argv[0])
         if self.run_print_hooks(sess, event, argv, stamp):
             return 1
         if sess.id not in self.sessions:
@@ -498,39 +496,3 @@ class Emulator:
         None for a server that does not answer). Returns the handle."""
         self._check_thread()
         return world.join(self, channel, users or [], topic, host, modes)
-
-    # ------------------------------------------------------------------
-    # reading what was printed
-    def lines(self, ref: ContextRef = None, strip: bool = True) -> List[str]:
-        """Printed lines of a tab (``left\\ttext``), colours stripped by default."""
-        sess = self.session(ref if ref is not None else self._ctx)
-        if not strip:
-            return list(sess.lines)
-        return [formatting.strip(l, -1, formatting.STRIP_ALL) for l in sess.lines]
-
-    def all_lines(self, strip: bool = True) -> Dict[str, List[str]]:
-        """Printed lines of every open tab, keyed by tab name."""
-        out: Dict[str, List[str]] = {}
-        for sess in self.sessions.values():
-            key = sess.channel or "<none>"
-            lines = [formatting.strip(l, -1, formatting.STRIP_ALL) if strip else l for l in sess.lines]
-            out.setdefault(key, []).extend(lines)
-        return out
-
-    def context_of(self, name: str) -> int:
-        """The handle of the tab named ``name``."""
-        return self.session(name).id
-
-    def event_names(self, ref: ContextRef = None) -> List[str]:
-        """Names of the (not eaten) text events processed, optionally in one tab."""
-        if ref is None:
-            return [e[1] for e in self.events]
-        sid = self.session(ref).id
-        return [e[1] for e in self.events if e[0] == sid]
-
-
-def _nick_color(nick: str) -> int:
-    """``text_color_of``: the colour HexChat gives a nick when colouring nicks."""
-    colors = (19, 20, 22, 24, 25, 26, 27, 28, 29)
-    total = sum(b if b < 128 else b - 256 for b in nick.encode("utf-8"))
-    return colors[total % len(colors)]

@@ -218,3 +218,10 @@ def format_event(fmt: str, nargs: int, args: Sequence[str], indent: bool = True)
     if text.startswith("\n"):
         return ""
     return text
+
+
+def nick_color(nick: str) -> int:
+    """``text_color_of``: the colour HexChat gives a nick when colouring nicks."""
+    colors = (19, 20, 22, 24, 25, 26, 27, 28, 29)
+    total = sum(b if b < 128 else b - 256 for b in nick.encode("utf-8"))
+    return colors[total % len(colors)]
