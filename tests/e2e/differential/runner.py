@@ -31,6 +31,7 @@ from harness import DEFAULT_CONFIG, HexChat, ScriptedServer
 from sandbox_support import SandboxedHexChat
 
 from hexsandbox.emulator import Emulator
+from hexsandbox.emulator.sandbox_loader import SandboxLoader
 from hexsandbox.testing import EmulatedClient
 
 from .normalise import Transcript, counts, normalise
@@ -210,6 +211,7 @@ class WorldClient(EmulatedClient):
                             server=SERVER_NAME, user=USER)
         self.sandbox = Sandbox(self.emu, deadline_ms=deadline_ms)
         emu = self.emu
+        emu.attach_python_loader(SandboxLoader(self.sandbox))  # /py load, /py list
         for key, value in DEFAULT_CONFIG.items():
             if emu.prefs.type_of(key):
                 emu.prefs.set(key, value)
