@@ -13,7 +13,7 @@ from typing import Callable, Deque, Dict, List, Optional, Tuple, Union
 
 from . import config_files, formatting, info, world
 from .clock import VirtualClock
-from .hooks import (COMMAND, EAT_ALL, EAT_HEXCHAT, EAT_NONE, EAT_PLUGIN, PRINT,
+from .hooks import (COMMAND, PRINT,
                     PRINT_ATTRS, SERVER, SERVER_ATTRS, Hook, HookList)
 from .prefs import PluginPrefs, Prefs
 from .reading import ContextRef, PrintedLines

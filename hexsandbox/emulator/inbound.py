@@ -13,13 +13,13 @@ from __future__ import annotations
 import calendar
 import re
 import time as _time
-from typing import TYPE_CHECKING, Dict, List, Optional
+from typing import TYPE_CHECKING, List
 
 from . import formatting, modes
 from .hooks import SERVER, SERVER_ATTRS
 from .ignore import IG_INVI, IG_NOTI
-from .state import (SESS_CHANNEL, SESS_DIALOG, SESS_NOTICES, SESS_SERVER,
-                    SESS_SNOTICES, Server, Session)
+from .state import (SESS_CHANNEL, SESS_DIALOG, SESS_SERVER,
+                    Server, Session)
 
 if TYPE_CHECKING:  # pragma: no cover
     from .core import Emulator

@@ -76,9 +76,10 @@ def build_list(emu: "Emulator", name: str) -> Optional[List[dict]]:
             })
         return rows
     if name == "users":
-        sess = emu.sessions.get(emu.get_context())
-        if sess is None:
+        current = emu.sessions.get(emu.get_context())
+        if current is None:
             return None
+        sess = current
         if sess.type != SESS_CHANNEL:
             return []
         return [{

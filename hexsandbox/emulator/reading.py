@@ -31,14 +31,14 @@ class PrintedLines:
         sess = self.session(ref if ref is not None else self.get_context())
         if not strip:
             return list(sess.lines)
-        return [formatting.strip(l, -1, formatting.STRIP_ALL) for l in sess.lines]
+        return [formatting.strip(line, -1, formatting.STRIP_ALL) for line in sess.lines]
 
     def all_lines(self, strip: bool = True) -> Dict[str, List[str]]:
         """Printed lines of every open tab, keyed by tab name."""
         out: Dict[str, List[str]] = {}
         for sess in self.sessions.values():
             key = sess.channel or "<none>"
-            lines = [formatting.strip(l, -1, formatting.STRIP_ALL) if strip else l for l in sess.lines]
+            lines = [formatting.strip(line, -1, formatting.STRIP_ALL) if strip else line for line in sess.lines]
             out.setdefault(key, []).extend(lines)
         return out
 

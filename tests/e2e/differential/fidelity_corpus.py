@@ -20,12 +20,13 @@ SOURCES: Dict[str, str] = {
     "builtin_help": "written here: /help and bare built-ins (cause: 'Usage: NOTICE' instead of the usage line)",
     "set_command": "written here: /set reads, writes, flags and wildcards (cause: /set variables and formats)",
     "prefs_id": "written here: get_prefs('id') and the channels list ids (cause: id 1 instead of 0)",
-    "server_echoes": "written here: KICK, AWAY/BACK, TOPIC, a raw TOPIC (cause: the emulated server's echoes; a raw PART is in tests/e2e/differential/test_server_echoes.py, see docs/differential.md)",
+    "server_echoes": "written here: KICK, AWAY/BACK, TOPIC, a raw TOPIC and a raw PART, then joining again (cause: the emulated server's echoes)",
     "config_files": "written here: a script reading hexchat.conf (cause: config dir without HexChat's files)",
     "timer_command": "written here: the Timer plugin's /TIMER (cause: TIMER sent raw)",
     "py_command": "written here: /PY ABOUT, EXEC, UNLOAD, bare (cause: PY sent raw)",
     "ignore_command": "written here: /IGNORE, /UNIGNORE and ignored traffic (cause: IGNORE sent raw)",
     "nignore": "look-alike of hexchat/hexchat-addons:python/nignore/nignore.py",
+    "icycle": "look-alike of hexchat/hexchat-addons:python/icycle/icycle.py",
     "autoaway": "look-alike of hexchat/hexchat-addons:python/autoaway/autoaway.py",
     "slap": "look-alike of hexchat/hexchat-addons:python/slap/slap.py (random choice made fixed)",
 }
@@ -134,6 +135,7 @@ ECHOES_SRC = _run_list("echoes", [
     "back",
     "topic a new topic",
     "quote TOPIC #test :a raw topic",
+    "quote PART #test :raw part",
 ])
 
 CONFIG_SRC = _src("fid_config", r'''
@@ -239,6 +241,19 @@ hexchat.hook_unload(lambda ud: hexchat.prnt("fid_nignore unloaded"))
 print("fid_nignore loaded")
 ''')
 
+ICYCLE_SRC = _src("fid_icycle", r'''
+import hexchat
+
+def icycle(word, word_eol, userdata):
+    channel = hexchat.get_info("channel")
+    hexchat.command("PART " + channel)
+    hexchat.command("PRIVMSG chanserv invite " + channel)
+    hexchat.command("JOIN" + channel)  # the original's missing space, kept
+    return hexchat.EAT_ALL
+
+hexchat.hook_command("FICYCLE", icycle, help="FICYCLE, cycles an invite-only channel")
+''')
+
 AUTOAWAY_SRC = _src("fid_autoaway", r'''
 import hexchat
 
@@ -286,7 +301,7 @@ def fidelity_scenarios() -> List[Scenario]:
         Scenario("builtin_help", "fid_help.py", HELP_SRC, [_cmd("RUN_HELP")]),
         Scenario("set_command", "fid_set.py", SET_SRC, [_cmd("RUN_SET")]),
         Scenario("prefs_id", "fid_prefs_id.py", PREFS_ID_SRC, [_cmd("RUN_IDS")]),
-        Scenario("server_echoes", "fid_echoes.py", ECHOES_SRC, [_cmd("RUN_ECHOES")]),
+        Scenario("server_echoes", "fid_echoes.py", ECHOES_SRC, [_cmd("RUN_ECHOES"), _cmd("join #test", "ScriptedNet")]),
         Scenario("config_files", "fid_config.py", CONFIG_SRC, [_cmd("RUN_CONFIG")]),
         Scenario("timer_command", "fid_timer.py", TIMER_SRC, [
             _cmd("RUN_TIMER"),
@@ -313,6 +328,8 @@ def fidelity_scenarios() -> List[Scenario]:
             _cmd("FUNNIGNORE 0"),
             _cmd("help FNIGNORE"),
         ]),
+        Scenario("icycle", "fid_icycle.py", ICYCLE_SRC, [
+            _cmd("FICYCLE"), _cmd("help ficycle", "ScriptedNet"), _cmd("join #test", "ScriptedNet")]),
         Scenario("autoaway", "fid_autoaway.py", AUTOAWAY_SRC, [
             {"input": "just talking", "context": CHANNEL},
             {"input": "lunch, brb", "context": CHANNEL},

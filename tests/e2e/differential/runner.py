@@ -149,6 +149,18 @@ def wait_marker(hc: HexChat, marker: str, baseline: Mapping[str, int],
         delay = min(delay * 2, 0.1)
 
 
+def settle_server(server: ScriptedServer) -> None:
+    """The server's answers to what a step sent are processed before the
+    next step, as the emulator's settle() delivers its fake server's.
+
+    The first round trip's PONG comes after every line HexChat sent for the
+    step, so the server has answered them all when it returns (it handles a
+    connection's lines in order); the second one's PONG comes after HexChat
+    has processed those answers."""
+    server.roundtrip()
+    server.roundtrip()
+
+
 def _baseline(hc: HexChat) -> Dict[str, int]:
     return counts(hc.transcript())
 
@@ -173,8 +185,10 @@ def play_hexchat(hc: HexChat, server: ScriptedServer, scn: Scenario, mode: str) 
             text = step["input"]
             # Typed text: /cmd runs the command, anything else is what /say does.
             hc.command(text[1:] if text.startswith("/") else "say " + text, ctx or CHANNEL)
+            settle_server(server)
         elif "command" in step:
             hc.command(step["command"], ctx or CHANNEL)
+            settle_server(server)
         elif "focus" in step:
             hc.command("gui focus", step["focus"])
         elif "advance" in step:
