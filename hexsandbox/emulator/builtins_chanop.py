@@ -7,6 +7,8 @@ from __future__ import annotations
 import ipaddress
 from typing import TYPE_CHECKING, Dict, List, Optional
 
+from . import formatting
+
 from .state import SESS_CHANNEL, SESS_DIALOG, Session
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -42,7 +44,7 @@ def create_mask(c: "Commands", sess: Session, mask: str, mode: str, typestr: str
         username = ident
     dot = fullhost.find(".")
     domain = fullhost[dot:] if dot >= 0 else fullhost
-    bantype = _atoi(typestr) if typestr else int(c.emu.prefs.get("irc_ban_type") or 0)
+    bantype = formatting.atoi(typestr) if typestr else int(c.emu.prefs.get("irc_ban_type") or 0)
     try:
         ipaddress.IPv4Address(fullhost)
         is_ip = True
@@ -58,17 +60,6 @@ def create_mask(c: "Commands", sess: Session, mask: str, mode: str, typestr: str
     return "%s %s %s" % (mode, p2, forms.get(bantype, ""))
 
 
-def _atoi(s: str) -> int:
-    digits = ""
-    for ch in s.strip():
-        if ch.isdigit() or (not digits and ch in "+-"):
-            digits += ch
-        else:
-            break
-    try:
-        return int(digits)
-    except ValueError:
-        return 0
 
 
 def ban(c: "Commands", sess: Session, mask: str, bantype: str, deop: bool) -> None:

@@ -36,8 +36,6 @@ def parse_server_time(value: str) -> int:
     return calendar.timegm((y, mo, d, h, mi, s, 0, 0, 0))
 
 
-def _colon(s: str) -> str:
-    return s[1:] if s.startswith(":") else s
 
 
 
@@ -81,8 +79,8 @@ class Inbound:
         word = [word[0][1:]] + word[1:]
         word_eol = [word_eol[0][1:]] + word_eol[1:]
         if word[1][:1].isdigit():
-            text = _colon(word_eol[3])
-            self._numeric(sess, _atoi(word[1]), word, word_eol, text, stamp)
+            text = formatting.colon(word_eol[3])
+            self._numeric(sess, formatting.atoi(word[1]), word, word_eol, text, stamp)
         else:
             self._named(sess, mtype, word, word_eol, stamp)
 
@@ -104,7 +102,7 @@ class Inbound:
             emu.emit(sess, "Server Error", buf[7:], stamp=stamp)
             return
         if buf.startswith("NOTICE "):
-            emu.emit(sess, "Server Notice", _colon(word_eol[2]), serv.servername, stamp=stamp)
+            emu.emit(sess, "Server Notice", formatting.colon(word_eol[2]), serv.servername, stamp=stamp)
             return
         emu.emit(sess, "Server Text", buf, serv.servername, word[0], stamp=stamp)
 
@@ -120,7 +118,7 @@ class Inbound:
             self._isupport(serv, word)
         elif n == 301:
             emu.emit(emu.sessions.get(serv.front_session, server_sess), "WhoIs Away Line",
-                     word[3], _colon(word_eol[4]), stamp=stamp)
+                     word[3], formatting.colon(word_eol[4]), stamp=stamp)
             return
         elif n == 305:
             self._set_away(serv, False)
@@ -163,7 +161,7 @@ class Inbound:
             return
         elif n == 332:
             chan_name = word[3]
-            topic = _colon(word_eol[4])
+            topic = formatting.colon(word_eol[4])
             chan = emu.find_channel(serv, chan_name)
             if chan:
                 chan.topic = topic
@@ -171,12 +169,12 @@ class Inbound:
             return
         elif n == 333:
             chan = emu.find_channel(serv, word[3])
-            when = _atoi(_colon(word[5]))
+            when = formatting.atoi(formatting.colon(word[5]))
             tim = _ctime(when)  # ctime(), newline dropped, as HexChat
             emu.emit(chan or server_sess, "Topic Creation", word[3], word[4], tim, stamp=stamp)
             return
         elif n == 353:
-            self._nameslist(serv, word[4], _colon(word_eol[5]), stamp)
+            self._nameslist(serv, word[4], formatting.colon(word_eol[5]), stamp)
             return
         elif n == 366:
             if self._nameslist_end(serv, word[3]):
@@ -299,11 +297,11 @@ class Inbound:
             nick = ip = prefix
         up = mtype.upper()
         if up == "JOIN":
-            chan = _colon(word[2])
+            chan = formatting.colon(word[2])
             account = word[3] or None
             if account == "*":
                 account = None
-            realname = _colon(word_eol[4]) if word_eol[4] else ""
+            realname = formatting.colon(word_eol[4]) if word_eol[4] else ""
             if serv.cmp(nick, serv.nick) == 0:
                 self._ujoin(serv, chan, nick, ip, stamp)
             else:
@@ -312,8 +310,8 @@ class Inbound:
                     emu.emit(target, "Join", nick, chan, ip, account, stamp=stamp)
                     target.add_user(nick, ip, account or "", realname)
         elif up == "PART":
-            chan = _colon(word[2])
-            reason = _colon(word_eol[3])
+            chan = formatting.colon(word[2])
+            reason = formatting.colon(word_eol[3])
             target = emu.find_channel(serv, chan)
             if not target:
                 return
@@ -331,7 +329,7 @@ class Inbound:
                 target.remove_user(nick)
         elif up == "KICK":
             kicked = word[3]
-            reason = _colon(word_eol[4])
+            reason = formatting.colon(word_eol[4])
             if not kicked:
                 return
             target = emu.find_channel(serv, word[2])
@@ -344,7 +342,7 @@ class Inbound:
                 emu.emit(target, "Kick", nick, kicked, word[2], reason, stamp=stamp)
                 target.remove_user(kicked)
         elif up == "QUIT":
-            reason = _colon(word_eol[2])
+            reason = formatting.colon(word_eol[2])
             for other in list(emu.sessions.values()):
                 if other.server is not serv:
                     continue
@@ -355,19 +353,19 @@ class Inbound:
                 elif other.type == SESS_DIALOG and serv.cmp(other.channel, nick) == 0:
                     emu.emit(other, "Quit", nick, reason, ip, stamp=stamp)
         elif up == "NICK":
-            self.newnick(serv, nick, _colon(word_eol[2]), quiet=False, stamp=stamp)
+            self.newnick(serv, nick, formatting.colon(word_eol[2]), quiet=False, stamp=stamp)
         elif up == "MODE":
             modes.handle_mode(emu, serv, word, word_eol, nick, stamp)
         elif up == "TOPIC":
             target = emu.find_channel(serv, word[2])
             if target:
-                topic = _colon(word_eol[3])
+                topic = formatting.colon(word_eol[3])
                 emu.emit(target, "Topic Change", nick, topic, word[2], stamp=stamp)
                 target.topic = topic
         elif up == "INVITE":
             if emu.ignores.check(prefix, IG_INVI):
                 return
-            text = _colon(word_eol[3])
+            text = formatting.colon(word_eol[3])
             if serv.cmp(word[2], serv.nick) != 0:
                 emu.emit(sess, "Invited Other", text, nick, word[2], serv.servername, stamp=stamp)
             else:
@@ -375,7 +373,7 @@ class Inbound:
         elif up == "NOTICE":
             if emu.ignores.check(prefix, IG_NOTI):
                 return
-            emu.messages.notice(serv, word[2], nick, _colon(word_eol[3]), ip, stamp)
+            emu.messages.notice(serv, word[2], nick, formatting.colon(word_eol[3]), ip, stamp)
         elif up == "PRIVMSG":
             emu.messages.privmsg(sess, serv, word, word_eol, nick, ip, stamp)
         elif up == "PING":
@@ -388,11 +386,11 @@ class Inbound:
                     if user:
                         user.away = away
         elif up == "KILL":
-            emu.emit(sess, "Killed", nick, _colon(word_eol[3]), stamp=stamp)
+            emu.emit(sess, "Killed", nick, formatting.colon(word_eol[3]), stamp=stamp)
         elif up == "WALLOPS":
-            emu.emit(sess, "Receive Wallops", nick, _colon(word_eol[2]), stamp=stamp)
+            emu.emit(sess, "Receive Wallops", nick, formatting.colon(word_eol[2]), stamp=stamp)
         elif up == "ACCOUNT":
-            account = _colon(word[2])
+            account = formatting.colon(word[2])
             for other in emu.sessions.values():
                 if other.server is serv:
                     user = other.find_user(nick)
@@ -466,9 +464,6 @@ class Inbound:
 
 # ---- helpers ------------------------------------------------------------
 
-def _atoi(s: str) -> int:
-    m = re.match(r"\s*([+-]?\d+)", s)
-    return int(m.group(1)) if m else 0
 
 
 def _ctime(when: int) -> str:

@@ -17,8 +17,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from .core import Emulator
 
 
-def _colon(s: str) -> str:
-    return s[1:] if s.startswith(":") else s
 
 
 class Messages:
@@ -34,7 +32,7 @@ class Messages:
             return
         if to[0] not in serv.chantypes and to[0] in serv.nick_prefixes:
             to = to[1:]
-        text = _colon(word_eol[3])
+        text = formatting.colon(word_eol[3])
         host = word[0]
         ignored = self.emu.ignores.check
         talk_bit = IG_CHAN if serv.is_channel(to) else IG_PRIV

@@ -5,8 +5,9 @@ the channel's mode string (``get_info('modes')``) edited in place like
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Dict, List
+
+from . import formatting
 
 from .state import Server, Session
 
@@ -14,13 +15,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from .core import Emulator
 
 
-def _colon(s: str) -> str:
-    return s[1:] if s.startswith(":") else s
 
 
-def _atoi(s: str) -> int:
-    m = re.match(r"\s*([+-]?\d+)", s)
-    return int(m.group(1)) if m else 0
 
 
 #: Modes whose changes HexChat collects into one line per MODE message
@@ -47,7 +43,7 @@ def handle_mode(emu: "Emulator", serv: Server, word: List[str], word_eol: List[s
     """``handle_mode`` (modes.c): per-mode events, ops/voices grouped."""
     offset = 3 if numeric_324 else 2
     chan = word[offset]
-    modes = _colon(word[offset + 1])
+    modes = formatting.colon(word[offset + 1])
     if not modes:
         return
     sess = emu.find_channel(serv, chan)
@@ -85,7 +81,7 @@ def handle_mode(emu: "Emulator", serv: Server, word: List[str], word_eol: List[s
             continue
         arg = ""
         if (all_have_args or mode_has_arg(serv, sign, mode)) and argi < len(args):
-            arg = _colon(args[argi])
+            arg = formatting.colon(args[argi])
             argi += 1
         quiet = raw_modes
         if using_front or not serv.is_channel(chan):
@@ -106,7 +102,7 @@ def handle_mode(emu: "Emulator", serv: Server, word: List[str], word_eol: List[s
         if mode == "k":
             sess.channelkey = arg if sign == "+" else ""
         elif mode == "l":
-            sess.limit = _atoi(arg) if sign == "+" else 0
+            sess.limit = formatting.atoi(arg) if sign == "+" else 0
         grouped = _GROUPED_MODES.get((sign, mode))
         event = _MODE_EVENTS.get((sign, mode))
         if mode == "q" and "q" not in serv.chanmodes.split(",")[0]:

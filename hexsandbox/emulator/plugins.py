@@ -21,7 +21,9 @@ import contextlib
 import os
 import traceback
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Dict, List, Optional, Protocol, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Protocol, Tuple
+
+from . import formatting
 
 from .hooks import COMMAND, EAT_ALL, EAT_HEXCHAT, EAT_NONE, Hook
 
@@ -60,17 +62,6 @@ class _Timer:
     hook: Any = None
 
 
-def _atoi(s: str) -> int:
-    digits = ""
-    for ch in s.strip():
-        if ch.isdigit() or (not digits and ch in "+-"):
-            digits += ch
-        else:
-            break
-    try:
-        return int(digits)
-    except ValueError:
-        return 0
 
 
 def _strtod(s: str) -> float:
@@ -108,13 +99,13 @@ class TimerPlugin:
         if w[1].lower() == "-quiet":
             quiet, offset = True, 1
         if w[1 + offset].lower() == "-delete":
-            self._delete(_atoi(w[2 + offset]), quiet)
+            self._delete(formatting.atoi(w[2 + offset]), quiet)
             return EAT_HEXCHAT
         if w[1 + offset].lower() == "-refnum":
-            ref = _atoi(w[2 + offset])
+            ref = formatting.atoi(w[2 + offset])
             offset += 2
         if w[1 + offset].lower() == "-repeat":
-            repeat = _atoi(w[2 + offset])
+            repeat = formatting.atoi(w[2 + offset])
             offset += 2
         timeout = _strtod(w[1 + offset])
         command = we[2 + offset]
@@ -191,28 +182,20 @@ class PythonPlugin:
         self.loader: Optional[PythonLoader] = None
         self.namespace: Dict[str, Any] = {}
         self.stdout = _Stdout(emu)  # one writer, its unfinished line kept, as HexChat's
-        for name, cb, text in (("LOAD", self._on_load, None), ("UNLOAD", self._on_unload, None),
-                               ("RELOAD", self._on_reload, None), ("PY", self._on_py, PY_HELP)):
+        for name, cb, text in (("LOAD", self._py_file_hook(self.load), None),
+                               ("UNLOAD", self._py_file_hook(self.unload), None),
+                               ("RELOAD", self._py_file_hook(self.reload), None),
+                               ("PY", self._on_py, PY_HELP)):
             emu.hooks.add(Hook(kind=COMMAND, name=name, priority=0, callback=cb, help=text))
 
-    # -- the .py hooks: return 3 (EAT_ALL) for a .py file, else pass
-    def _on_load(self, word: List[str], word_eol: List[str], _stamp: int) -> int:
-        if len(word) > 1 and word[1].endswith(".py"):
-            self.load(word[1])
-            return EAT_ALL
-        return EAT_NONE
-
-    def _on_unload(self, word: List[str], word_eol: List[str], _stamp: int) -> int:
-        if len(word) > 1 and word[1].endswith(".py"):
-            self.unload(word[1])
-            return EAT_ALL
-        return EAT_NONE
-
-    def _on_reload(self, word: List[str], word_eol: List[str], _stamp: int) -> int:
-        if len(word) > 1 and word[1].endswith(".py"):
-            self.reload(word[1])
-            return EAT_ALL
-        return EAT_NONE
+    # -- the .py hooks: eat (3) a .py file, let anything else through
+    def _py_file_hook(self, action: Callable[[str], Any]) -> Callable[[List[str], List[str], int], int]:
+        def hook(word: List[str], word_eol: List[str], _stamp: int) -> int:
+            if len(word) > 1 and word[1].endswith(".py"):
+                action(word[1])
+                return EAT_ALL
+            return EAT_NONE
+        return hook
 
     def _on_py(self, word: List[str], word_eol: List[str], _stamp: int) -> int:
         w = list(word) + ["", "", ""]

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import fnmatch
 import os
-import re
 from typing import TYPE_CHECKING, List
+
+from . import formatting
 
 from .prefs_table import PREFS
 
@@ -28,9 +29,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from .state import Session
 
 
-def _atoi(value: str) -> int:
-    m = re.match(r"\s*([+-]?\d+)", value)
-    return int(m.group(1)) if m else 0
 
 
 def show_value(emu: "Emulator", name: str) -> str:
@@ -78,17 +76,17 @@ def cmd_set(c: "Commands", sess: "Session", word: List[str], word_eol: List[str]
         elif val:
             old = int(emu.prefs.get(name) or 0)
             if typ == "bool":
-                new = 1 if _atoi(val) else 0
+                new = 1 if formatting.atoi(val) else 0
                 if val.upper() in ("YES", "ON"):
                     new = 1
                 if val.upper() in ("NO", "OFF"):
                     new = 0
             elif on:
-                new = old | _atoi(val)
+                new = old | formatting.atoi(val)
             elif off:
-                new = old & ~_atoi(val)
+                new = old & ~formatting.atoi(val)
             else:
-                new = _atoi(val)
+                new = formatting.atoi(val)
             emu.prefs.set(name, new)
             if not quiet:
                 c.print(sess, "%s set to: %d (was: %d)\n" % (var, new, old))
