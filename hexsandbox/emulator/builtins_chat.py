@@ -103,7 +103,7 @@ def cmd_join(c: "Commands", sess: Session, word: List[str], word_eol: List[str])
     if not chan:
         return False
     found = c.emu.find_channel(sess.server, chan)
-    if found and not getattr(found, "parted", False):
+    if found:
         c.emu.bring_to_front(found)
         return True
     key = word[3]
@@ -228,8 +228,7 @@ def cmd_close(c: "Commands", sess: Session, word: List[str], word_eol: List[str]
         for other in [s for s in emu.sessions.values() if s.type == SESS_DIALOG]:
             emu.close_session(other)
         return True
-    if sess.type == SESS_CHANNEL and sess.channel and not getattr(sess, "parted", False) \
-            and sess.server.connected:
+    if sess.type == SESS_CHANNEL and sess.channel and sess.server.connected:
         reason = word_eol[2] or str(emu.prefs.get("irc_part_reason") or "")
         c.send(part_line(sess.channel, reason))
     emu.close_session(sess)

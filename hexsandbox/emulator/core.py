@@ -139,7 +139,7 @@ class Emulator(PrintedLines):
             except KeyError:
                 raise KeyError("context %d is closed" % ref) from None
         for sess in self.sessions.values():
-            if sess.server.cmp(sess.channel, ref) == 0:
+            if sess.server.cmp(sess.tab_name, ref) == 0:
                 return sess
         raise KeyError("no tab named %r" % ref)
 

@@ -433,13 +433,16 @@ class Inbound:
             sess.doing_who = True
 
     def _clear_channel(self, sess: Session) -> None:
-        """``clear_channel``: the tab stays, its channel state goes."""
-        sess.waitchannel = sess.channel
-        sess.channel = sess.channel  # HexChat keeps the name on the tab
+        """``clear_channel``: the tab stays (its label is the old name, kept in
+        ``waitchannel`` for a rejoin), its channel is empty: get_info('channel')
+        is '' and find_context no longer finds it, as in HexChat."""
+        if sess.channel:
+            sess.waitchannel = sess.channel
+        sess.channel = ""
+        sess.doing_who = False
         sess.users.clear()
         sess.topic = None
         sess.modes = ""
-        sess.parted = True  # type: ignore[attr-defined]
 
     def newnick(self, serv: Server, nick: str, newnick: str, quiet: bool, stamp: int) -> None:
         emu = self.emu

@@ -37,7 +37,7 @@ class PrintedLines:
         """Printed lines of every open tab, keyed by tab name."""
         out: Dict[str, List[str]] = {}
         for sess in self.sessions.values():
-            key = sess.channel or "<none>"
+            key = sess.tab_name or "<none>"
             lines = [formatting.strip(line, -1, formatting.STRIP_ALL) if strip else line for line in sess.lines]
             out.setdefault(key, []).extend(lines)
         return out

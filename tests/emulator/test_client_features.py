@@ -137,3 +137,17 @@ def test_raw_part_is_echoed_after_the_command(emu, chan):
     assert "You Part with Reason" not in emu.event_names("#chan")  # not yet: the server answers later
     emu.pump()
     assert emu.event_names("#chan")[-1] == "You Part with Reason"
+
+
+def test_a_parted_tab_has_no_channel_until_it_rejoins(emu, chan):
+    # inbound.c clear_channel: sess->channel emptied, the name kept in waitchannel
+    emu.set_context(chan)
+    emu.command("part")
+    emu.pump()
+    assert emu.get_info("channel") == ""
+    assert emu.find_context(None, "#chan") is None
+    assert emu.lines("#chan")[-1].startswith("*\tYou have left channel #chan")
+    emu.command("join #chan")          # not found as a channel: HexChat sends JOIN
+    assert emu.sent[-1] == "JOIN #chan"
+    emu.pump()
+    assert emu.context_of("#chan") == chan and emu.get_info("channel") == "#chan"
