@@ -28,6 +28,9 @@ SOURCES: Dict[str, str] = {
     "nignore": "look-alike of hexchat/hexchat-addons:python/nignore/nignore.py",
     "icycle": "look-alike of hexchat/hexchat-addons:python/icycle/icycle.py",
     "autoaway": "look-alike of hexchat/hexchat-addons:python/autoaway/autoaway.py",
+    "onoticeformat": "look-alike of hexchat/hexchat-addons:python/onoticeformat/onoticeformat.py (clock made fixed)",
+    "notice_redirect": "look-alike of hexchat/hexchat-addons:python/msg-notice-redirection/msg-notice-redirection.py",
+    "hug": "look-alike of hexchat/hexchat-addons:python/hug/hug.py (through the xchat module)",
     "slap": "look-alike of hexchat/hexchat-addons:python/slap/slap.py (random choice made fixed)",
 }
 
@@ -289,6 +292,113 @@ print("fid_slap loaded")
 ''')
 
 
+ONOTICE_SRC = _src("fid_onotice", r'''
+import json
+import hexchat
+
+RESET = "\017"
+name = hexchat.get_pluginpref("fid_onotice_name")
+pairs = json.loads(hexchat.get_pluginpref("fid_onotice_colors") or "{}")
+DEFAULTS = {"fo": [0, 2], "fov": [0, 3], "_time": [0, 12]}
+
+def color(key):
+    pair = pairs.get(key) or DEFAULTS.get(key)
+    return "\003" + ",".join(str(n).zfill(2) for n in pair) if pair else ""
+
+def who():
+    return name if name is not None else hexchat.get_info("nick")
+
+def to_ops(word, word_eol, userdata):
+    if len(word) > 1:
+        chan = hexchat.get_info("channel")
+        hexchat.command("notice @%s %s%s%s %s12:00%s %s" % (
+            chan, color(word[0].lower()), userdata.format(who()), RESET, color("_time"), RESET, word_eol[1]))
+    else:
+        print("Provide a message. Usage: %s <message>" % word[0])
+    return hexchat.EAT_HEXCHAT
+
+def set_name(word, word_eol, userdata):
+    global name
+    if len(word) > 1:
+        hexchat.set_pluginpref("fid_onotice_name", word_eol[1])
+        name = word_eol[1]
+        print("name set to:", who())
+    else:
+        print("Provide a name. Usage: FO_SETNAME <Name>")
+    return hexchat.EAT_ALL
+
+def set_color(word, word_eol, userdata):
+    if len(word) < 3 or word[1] not in DEFAULTS:
+        print("Usage: FO_SETCOLOR <fo|fov|_time> <fg> [bg]")
+        return hexchat.EAT_HEXCHAT
+    pairs[word[1]] = [int(n) for n in word[2:4]]
+    hexchat.set_pluginpref("fid_onotice_colors", json.dumps(pairs, sort_keys=True))
+    print("Preview: %sabc%s" % (color(word[1]), RESET))
+    return hexchat.EAT_HEXCHAT
+
+hexchat.hook_command("fo", to_ops, userdata="{} to o", help="FO <message>, a notice to the ops")
+hexchat.hook_command("fov", to_ops, userdata="{} to o/v", help="FOV <message>")
+hexchat.hook_command("fo_setname", set_name, help="Usage: FO_SETNAME <Name>")
+hexchat.hook_command("fo_setcolor", set_color)
+print("fid_onotice loaded")
+''')
+
+REDIRECT_SRC = _src("fid_redirect", r'''
+import hexchat
+
+def on_notice(word, word_eol, userdata):
+    nick = word[0][1:].split("!")[0]
+    if word[2].startswith("#"):
+        return hexchat.EAT_NONE
+    target = None
+    if nick == "ChanServ" and word[3].startswith(":[#") and word[3].endswith("]"):
+        target = word[3][2:-1]
+    target = target or nick
+    ctx = hexchat.find_context(server=hexchat.get_info("server"), channel=target)
+    if not ctx:
+        if target.startswith("#"):
+            return hexchat.EAT_NONE
+        hexchat.command("QUERY -nofocus %s" % target)
+        ctx = hexchat.find_context(server=hexchat.get_info("server"), channel=target)
+    if ctx:
+        ctx.set()
+
+def send_notice(word, word_eol, userdata):
+    global notice_hook
+    ctx = hexchat.find_context(server=hexchat.get_info("server"), channel=word[1])
+    if not ctx:
+        if word[1].startswith("#"):
+            return hexchat.EAT_NONE
+        hexchat.command("QUERY -nofocus %s" % word[1])
+        ctx = hexchat.find_context(server=hexchat.get_info("server"), channel=word[1])
+    if ctx:
+        ctx.set()
+        hexchat.unhook(notice_hook)
+        ctx.command(word_eol[0])
+        notice_hook = hexchat.hook_command("NOTICE", send_notice)
+        return hexchat.EAT_ALL
+
+def send_msg(word, word_eol, userdata):
+    hexchat.command("QUERY -nofocus %s" % word_eol[1])
+    return hexchat.EAT_ALL
+
+hexchat.hook_command("MSG", send_msg)
+notice_hook = hexchat.hook_command("NOTICE", send_notice)
+hexchat.hook_server("NOTICE", on_notice)
+''')
+
+
+HUG_SRC = _src("fid_hug", r'''
+import xchat
+
+def hug(word, word_eol, userdata):
+    xchat.command("ME hugs %s" % word_eol[1])  # no argument: IndexError, as the original
+    return xchat.EAT_ALL
+
+xchat.hook_command("fhug", hug, help="/FHUG <nick> Sends a hug action")
+''')
+
+
 def _join(nick: str) -> Dict[str, str]:
     return {"server": ":%s!%s@example.org JOIN %s" % (nick, nick, CHANNEL)}
 
@@ -334,6 +444,19 @@ def fidelity_scenarios() -> List[Scenario]:
             {"input": "just talking", "context": CHANNEL},
             {"input": "lunch, brb", "context": CHANNEL},
         ]),
+        Scenario("onoticeformat", "fid_onotice.py", ONOTICE_SRC, [
+            _cmd("fo hello ops"), _cmd("fo"), _cmd("fo_setname"), _cmd("fo_setname The Boss"),
+            _cmd("fov to ops and voices"), _cmd("fo_setcolor fo 4 1"), _cmd("fo_setcolor nope 1"),
+            _cmd("onotice the user command"), _cmd("help fo"), _cmd("help fo_setcolor")]),
+        Scenario("notice_redirect", "fid_redirect.py", REDIRECT_SRC, [
+            _cmd("msg carol hi there"),
+            _cmd("notice dave a notice"),
+            _cmd("notice #test to the channel"),
+            {"server": ":ChanServ!ChanServ@services.example NOTICE e2ebot :[#test] welcome"},
+            {"server": ":erin!erin@example.org NOTICE e2ebot :hello from erin"},
+            {"server": ":carol!carol@example.org NOTICE e2ebot :back to carol"},
+        ]),
+        Scenario("hug", "fid_hug.py", HUG_SRC, [_cmd("fhug bob"), _cmd("fhug"), _cmd("help fhug")]),
         Scenario("slap", "fid_slap.py", SLAP_SRC, [_cmd("fslap bob"), _cmd("fslap")]),
     ]
     assert set(SOURCES) == {s.name for s in scenarios}, "every corpus script records its source"
