@@ -449,7 +449,7 @@ class Emulator(PrintedLines):
         return self.clock.advance(ms, self._fire_timer)
 
     def _fire_timer(self, hook: Hook) -> bool:
-        """A timer runs in the front tab (HexChat sets no context for it)."""
+        """plugin_timeout_cb: a timer starts in the front tab (current_sess)."""
         self._ctx = self._front
         ret = hook.callback()
         return bool(ret)
