@@ -351,8 +351,6 @@ def test_a_slow_script_stalls_hexchat_at_most_once(sandboxed_hexchat_factory, sc
     lines = _lines(hc)
     assert sum(1 for l in lines if l.startswith("hexsandbox:")) == 1
     assert sum(1 for l in lines if re.search(r"message \d+$", l)) == 200, "every message shown, uneaten"
-    delivered = hc.eval("import importlib.util as _u, importlib as _i\n"
-                        "_h = _i.import_module('hexsandbox.loader' if _u.find_spec('hexsandbox.loader')"
-                        " else 'hexsandbox.host')\n"
-                        "result = _h._HOST.sandbox.find('slow').slow.delivered_one_way")
+    delivered = hc.eval("import hexsandbox.loader as _h\n"
+                        "result = _h.current_host().sandbox.find('slow').slow.delivered_one_way")
     assert delivered == 199, "still delivered to it, one-way"
