@@ -217,10 +217,12 @@ def boot() -> None:
     fd, parent, config_json = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
     process_tree.set_parent_death_signal(parent)
     os.set_inheritable(fd, False)  # programs the script runs (os.system, exec) do not get it
+    config = worker.WorkerConfig(**json.loads(config_json))
+    # Before any thread starts: a thread started under the limit gets no
+    # 64 MB malloc arena reserved, so Python fits in far less address space.
+    limits.apply_memory_limit(config.memory_limit_mb)
     process_tree.end_group_on_hangup(fd)
     process_tree.protect_fork(fd, _not_the_worker)
-    config = worker.WorkerConfig(**json.loads(config_json))
-    limits.check_memory_limit(config.memory_limit_mb)
     sys.argv = ["<hexchat>"]
     worker.main(multiprocess.connection.Connection(fd), config)
 

@@ -196,3 +196,16 @@ def _write(client, name, source):
     with open(path, "w") as f:
         f.write(source)
     return path
+
+
+def test_a_memory_limit_too_small_for_python_is_one_line_not_a_restart_loop(tmp_path):
+    from hexsandbox.restart_policy import RestartPolicy
+    from hexsandbox.testing import EmulatedClient
+
+    with EmulatedClient(str(tmp_path), restart=RestartPolicy(first_delay_ms=10)) as client:
+        client.sandbox.memory_limit_mb = 40
+        script = client.load('__module_name__ = "tiny"\nimport hexchat\n')
+        client.advance(100)
+        assert [r.text for r in client.sandbox.reports] == [
+            "hexsandbox: script_1.py could not start: memory limit 40 MB is too small for Python."]
+        assert script.state is State.FAILED and client.sandbox.scripts == [script]
