@@ -75,12 +75,11 @@ def shutdown_ms(misbehave: bool) -> float:
 
 
 def main(argv: List[str] = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--json", default=os.path.join(HERE, "results", "lifecycle_times.json"))
+    parser.add_argument("--repeat", type=int, default=5)
+    argv = sys.argv[1:] if argv is None else argv
     args = parser.parse_args(argv)
-
     folder = tempfile.mkdtemp(prefix="lifecycle-bench-")
     path = os.path.join(folder, "trivial.py")
     with open(path, "w") as f:
