@@ -345,7 +345,7 @@ def test_a_slow_script_stalls_hexchat_at_most_once(sandboxed_hexchat_factory, sc
     # waits that ran out too (/sandbox list, "Late").
     gaps = hc.eval("script('probe')['state']['gaps']")
     stalls = [g for g in gaps if g >= 0.45]
-    assert len(stalls) <= 1 and all(g < 0.6 for g in stalls), stalls
+    assert len(stalls) <= 1 and all(g < 0.6 for g in stalls), (stalls, sorted(gaps)[-5:])
     hc.command("sandbox list", "#test")
     scripted_server.roundtrip()
     header, row = [l.split() for l in _lines(hc) if l.startswith(("Name ", "slow "))][-2:]
