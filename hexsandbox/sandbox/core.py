@@ -39,7 +39,7 @@ from .records import Report, RestartPolicy, SandboxError, Script, State
 SERVE_BUDGET_S = 0.005
 SERVE_BUDGET_BYTES = 256 * 1024
 #: A worker that used a whole turn's budget rests this many times as long.
-REST_FACTOR = 3
+REST_FACTOR = 9
 
 #: The largest message a worker may send (a bigger one drops it at once):
 #: far above any real call (IRC lines are 512 bytes, pluginprefs 512), small
