@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from typing import Callable, List, Optional
+from typing import Any, Callable, List, Optional
 
 from .client import Sandbox, SandboxError, Script, State
 from .config import sandbox_dir
@@ -25,6 +25,7 @@ Usage: /SANDBOX <command> [args]   (alias /SB)
   STATUS             how the sandbox runs (wake-up, Python, deadline)
   STACK <name>       where a script is right now (Python stack of every thread)
   MIGRATE <file>     move an in-process script from addons/ to the sandbox, keeping its prefs
+  DEPS <name> [ADD <package> ...]  what a script declares and has installed; add packages
   HELP               this text"""
 
 
@@ -32,8 +33,11 @@ class SandboxCommands:
     """Parses and runs ``/sandbox`` sub-commands."""
 
     def __init__(self, sandbox: Sandbox, config_dir: str, wakeup: str = "",
-                 python: str = "") -> None:
+                 python: str = "", deps: Optional[Callable[[str], None]] = None,
+                 load: Optional[Callable[[str], Any]] = None) -> None:
         self.sandbox = sandbox
+        self.deps = deps  # /sandbox deps (environments.command), given by the host
+        self.load = load  # the host's load path (through the script's environment)
         self.config_dir = config_dir
         self.wakeup = wakeup
         self.python = python
@@ -75,7 +79,12 @@ class SandboxCommands:
     def cmd_load(self, arg: str) -> None:
         if not arg:
             raise SandboxError("load what? Usage: /sandbox load <file.py>")
-        script = self.sandbox.load(self.resolve(arg))
+        if self.load is None:
+            script = self.sandbox.load(self.resolve(arg))
+        else:
+            script = self.load(self.resolve(arg))
+            if script is None:
+                return  # told why, or it starts once its environment is built
         self._say(f"hexsandbox: starting {os.path.basename(script.path)} (pid {script.pid}).")
 
     def cmd_unload(self, arg: str) -> None:
@@ -127,6 +136,11 @@ class SandboxCommands:
         self._say(f"hexsandbox: stack of {script.label} (pid {script.pid}):")
         for line in text.splitlines():
             self._say(line)
+
+    def cmd_deps(self, arg: str) -> None:
+        if self.deps is None:
+            raise SandboxError("dependencies are managed inside HexChat only")
+        self.deps(arg)
 
     def cmd_migrate(self, arg: str) -> None:
         if not arg:

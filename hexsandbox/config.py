@@ -13,6 +13,7 @@
     [script:slow_lookup.py]
     deadline_ms = 2000       ; per-script deadline
     autoload = no            ; skip at HexChat start
+    dependencies = requests>=2, lxml  ; added to its # /// script block (environments)
 
 Pluginprefs are *not* kept here: they stay in HexChat's own store.
 """
@@ -62,6 +63,14 @@ class Settings:
             return ScriptSettings(read.number("deadline_ms", self.deadline_ms, minimum=1),
                                   read.yes_no("autoload", True))
         return ScriptSettings(self.deadline_ms, True)
+
+    def script_option(self, filename: str, key: str) -> Optional[str]:
+        """The raw text of ``key`` in ``[script:NAME]``, or None: for values
+        another module parses itself (``dependencies``, see environments)."""
+        section = f"script:{os.path.basename(filename)}"
+        if self.parser is None or not self.parser.has_section(section):
+            return None
+        return self.parser[section].get(key)
 
 
 def sandbox_dir(config_dir: str) -> str:

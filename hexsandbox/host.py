@@ -14,9 +14,12 @@ from __future__ import annotations
 import os
 from typing import Any, Callable, List, Optional
 
-from .client import RestartPolicy, Sandbox, SandboxError
+from . import spawning
+from .client import RestartPolicy, Sandbox, SandboxError, Script
 from .commands import HELP, SandboxCommands
 from .config import load_settings, sandbox_dir
+from .environments.command import DepsCommand
+from .environments.service import Environments
 
 EAT_NONE, EAT_ALL = 0, 3
 PRI_HIGH = 64
@@ -40,8 +43,11 @@ class Host:
             memory_limit_mb=self.settings.memory_limit_mb,
             restart=RestartPolicy() if self.settings.restart else None,
             spin_us=self.settings.spin_us)
+        self.environments = Environments(self.backend, self.config_dir, self._base_python)
+        deps = DepsCommand(self.environments, self.sandbox, self.config_dir, self._load,
+                           self._python_for, self.backend.prnt)
         self.commands = SandboxCommands(self.sandbox, self.config_dir, self.backend.wakeup,
-                                        self.python or "")
+                                        self.python or "", deps=deps.run, load=self._load)
         b = self.backend
         for name in ("SANDBOX", "SB"):
             b.hook_command(name, 0, HELP, self._on_sandbox)
@@ -64,13 +70,27 @@ class Host:
             self.hexchat.prnt(f"hexsandbox: {problem}")
         self._problems_told = len(problems)
 
-    def _load(self, path: str) -> None:
+    def _base_python(self) -> str:
+        return self.python or spawning.default_python()
+
+    def _python_for(self, path: str) -> str:
+        """The interpreter a script runs under: ``[script:NAME] python``, else the sandbox's."""
+        return self.settings.script_option(path, "python") or self._base_python()
+
+    def _load(self, path: str) -> Optional[Script]:
+        """Load through the script's environment (environments.service): at
+        once when nothing needs installing, else after a background build."""
         deadline_ms = self.settings.for_script(path).deadline_ms
         self._tell_settings_problems()
+        return self.environments.load(path, self.settings.script_option(path, "python"),
+                                      lambda python: self._start(path, deadline_ms, python))
+
+    def _start(self, path: str, deadline_ms: int, python: Optional[str]) -> Optional[Script]:
         try:
-            self.sandbox.load(path, deadline_ms=deadline_ms)
+            return self.sandbox.load(path, deadline_ms=deadline_ms, python=python)
         except SandboxError as exc:
             self.backend.prnt(f"hexsandbox: {exc}")
+            return None
 
     # -------------------------------------------------------------- hooks
     def _on_sandbox(self, word: List[str], word_eol: List[str], _time: int) -> int:
@@ -108,6 +128,7 @@ class Host:
 
     def _on_host_unload(self, _userdata: Any) -> None:
         """HexChat quits, or the loader is unloaded: stop every worker."""
+        self.environments.close()
         self.sandbox.shutdown()
         self.backend.close()
 
