@@ -81,14 +81,28 @@ def read_block(source: str, kind: str = "script") -> Optional[Dict[str, Any]]:
     return _toml_loads("".join(line[2:] if line.startswith("# ") else line[1:] for line in lines))
 
 
+_CLAUSE = r"\s*(?:~=|===|==|!=|<=|>=|<|>)\s*[A-Za-z0-9][A-Za-z0-9.*+!_-]*\s*"
+#: After the name: [extras], then version clauses (bare or in parentheses) or
+#: "@ url", then "; marker". Checked here because some pip releases quietly
+#: take a malformed clause such as ">>1" as a legacy specifier.
+_REST_RE = re.compile(
+    r"^(?:\[\s*[A-Za-z0-9._-]+(?:\s*,\s*[A-Za-z0-9._-]+)*\s*\])?\s*"
+    rf"(?:(?:{_CLAUSE}(?:,{_CLAUSE})*)|\(\s*{_CLAUSE}(?:,{_CLAUSE})*\)|@\s*\S+\s*)?"
+    r"(?:;.*)?$", re.S)
+
+
 def check_requirement(text: str) -> str:
-    """``text`` stripped, if it starts like a PEP 508 requirement (a name).
-    Anything else (an option such as ``--index-url=...``, a path) is refused
-    here: it would not be a package and must never reach an installer's
-    command line as an option."""
+    """``text`` stripped, if it is shaped like a PEP 508 requirement.
+
+    Anything else is refused here with one line: an option such as
+    ``--index-url=...`` or a path must never reach an installer's command
+    line, and a malformed version clause is the user's typo to fix."""
     text = text.strip()
-    if not _NAME_RE.match(text) or text.startswith("-"):
+    match = _NAME_RE.match(text)
+    if not match or text.startswith("-"):
         raise MetadataError(f"{text!r} is not a package requirement (e.g. requests>=2)")
+    if not _REST_RE.match(match.group(2)):
+        raise MetadataError(f"{text!r} has a bad version specifier (e.g. requests>=2,<3)")
     return text
 
 

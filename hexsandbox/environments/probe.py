@@ -27,21 +27,27 @@ from typing import Any, Dict, List
 #: Oldest Python the worker runs on (pyproject's requires-python).
 MIN_PYTHON = (3, 9)
 
-#: Run with ``python -c``; prints JSON, never a traceback.
-BOOTSTRAP = (
-    "import sys, json\n"
-    f"if sys.version_info < {MIN_PYTHON!r}:\n"
-    "    print(json.dumps({'ok': False, 'error': 'is Python %d.%d; the worker needs %s or newer'"
-    f" % (sys.version_info[:2] + ('{MIN_PYTHON[0]}.{MIN_PYTHON[1]}',))}}))\n"
-    "    raise SystemExit(0)\n"
-    "try:\n"
-    "    from hexsandbox.environments import probe\n"
-    "except Exception as e:\n"
-    "    print(json.dumps({'ok': False, 'error': 'cannot import hexsandbox (%s: %s); install hexsandbox"
-    " for that Python' % (type(e).__name__, e)}))\n"
-    "    raise SystemExit(0)\n"
-    "probe.main(sys.argv[1:])\n"
-)
+def bootstrap(minimum: tuple = MIN_PYTHON) -> str:
+    """Source for ``python -c``: prints JSON, never a traceback. The version
+    check comes first and uses nothing newer than Python 3.0."""
+    need = f"{minimum[0]}.{minimum[1]}"
+    return (
+        "import sys, json\n"
+        f"if sys.version_info < {tuple(minimum)!r}:\n"
+        "    print(json.dumps({'ok': False, 'error': 'is Python %d.%d; the worker needs "
+        f"{need} or newer' % sys.version_info[:2]}}))\n"
+        "    raise SystemExit(0)\n"
+        "try:\n"
+        "    from hexsandbox.environments import probe\n"
+        "except Exception as e:\n"
+        "    print(json.dumps({'ok': False, 'error': 'cannot import hexsandbox (%s: %s); "
+        "install hexsandbox for that Python' % (type(e).__name__, e)}))\n"
+        "    raise SystemExit(0)\n"
+        "probe.main(sys.argv[1:])\n"
+    )
+
+
+BOOTSTRAP = bootstrap()
 
 #: What a worker imports, beyond the standard library; what they pull in is
 #: found in ``sys.modules`` afterwards. Named here because they load lazily:
