@@ -57,7 +57,12 @@ _PTH_LINE = ("import os, sys; sys.path.insert(0, os.path.join(sys.prefix, "
 
 
 class BuildError(Exception):
-    """An environment could not be built; ``str()`` is one line for the user."""
+    """An environment could not be built; ``str()`` is one line for the user:
+    ``<step> failed: <detail>`` (``detail`` alone is the installer's words)."""
+
+    def __init__(self, message: str, step: str = "", detail: str = "") -> None:
+        super().__init__(message)
+        self.step, self.detail = step, detail or message
 
 
 @dataclass
@@ -106,7 +111,7 @@ class _Runner:
         self._proc: Optional[subprocess.Popen] = None
 
     def run(self, argv: Sequence[str], what: str) -> str:
-        env = dict(os.environ, NO_COLOR="1", UV_PYTHON_DOWNLOADS="never",
+        env = dict(os.environ, NO_COLOR="1", COLUMNS="1000", UV_PYTHON_DOWNLOADS="never",
                    PIP_DISABLE_PIP_VERSION_CHECK="1", PIP_NO_INPUT="1")
         env.pop("PYTHONPATH", None)  # the environment's Python must not see ours
         with self._lock:
@@ -126,7 +131,8 @@ class _Runner:
             raise BuildError("cancelled")
         text_out = out.decode("utf-8", "replace")
         if code != 0:
-            raise BuildError(f"{what} failed: {error_tail(err.decode('utf-8', 'replace') or text_out)}")
+            detail = error_tail(err.decode("utf-8", "replace") or text_out)
+            raise BuildError(f"{what} failed: {detail}", what, detail)
         return text_out
 
     def _kill(self) -> None:
@@ -142,11 +148,24 @@ class _Runner:
             self._kill()
 
 
+_NOISE = ("Using Python", "Resolved", "Prepared", "Audited", "WARNING:", "[notice]")
+
+
 def error_tail(text: str, lines: int = ERROR_TAIL_LINES, width: int = 400) -> str:
-    """The last meaningful lines of an installer's output, on one line."""
-    keep = [line.strip(" │╰─▶×") for line in text.splitlines()]
-    keep = [line for line in keep if line and not line.startswith(("Using Python", "Resolved",
-                                                                   "Prepared", "Audited"))]
+    """The last meaningful lines of an installer's output, on one line. A
+    more indented line continues the one before (uv wraps long messages)."""
+    keep: List[str] = []
+    indents: List[int] = []
+    for raw in text.splitlines():
+        line = raw.strip().strip("│╰─▶×").strip()
+        if not line or line.startswith(_NOISE):
+            continue
+        indent = len(raw) - len(raw.lstrip())
+        if keep and indent > indents[-1] and indents[-1] > 0:
+            keep[-1] += " " + line
+            continue
+        keep.append(line)
+        indents.append(indent)
     tail = " | ".join(keep[-lines:]) or "no output"
     return tail if len(tail) <= width else "..." + tail[-width:]
 

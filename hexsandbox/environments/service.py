@@ -110,7 +110,9 @@ class Environments:
             ready: Optional[Ready] = slow(needs, base, python, self.root,
                                           started=lambda build: self._track(build, mine))
             error = ""
-        except (BuildError, MetadataError, OSError) as exc:
+        except BuildError as exc:  # the installer's own words after "installing ... failed:"
+            ready, error = None, exc.detail if exc.step == "installing" else str(exc)
+        except (MetadataError, OSError) as exc:
             ready, error = None, str(exc)
         finally:
             with self._lock:
@@ -136,8 +138,10 @@ class Environments:
         if self._closed:
             return
         if ready is None:
-            what = f"{label} failed: {error}" if label else f"not loaded: {error}"
-            self._failed(name, f"hexsandbox: {name}: {what}" + (". Not loaded." if label else ""))
+            error = error.rstrip(".")
+            line = (f"hexsandbox: {name}: {label} failed: {error}. Not loaded." if label
+                    else f"hexsandbox: {name} not loaded: {error}")
+            self._failed(name, line)
             return
         if label:
             tool = ready.marker.get("installer", "")

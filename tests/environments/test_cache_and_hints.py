@@ -96,3 +96,21 @@ def test_add_dependency_creates_file_and_section(tmp_path):
     assert settings.script_option("a.py", "dependencies") == "six"
     assert settings.script_option("/any/dir/b.py", "dependencies") == "tomli-w"
     assert settings.script_option("c.py", "dependencies") is None
+
+
+def test_installer_error_tail_is_one_line_with_wrapped_sentences_joined():
+    from hexsandbox.environments.build import error_tail
+
+    uv = ("Using Python 3.11.2 environment at: /x\n"
+          "  × No solution found when resolving dependencies:\n"
+          "  ╰─▶ Because nope was not found in the package registry and you\n"
+          "      require nope, we can conclude that your requirements are\n"
+          "      unsatisfiable.\n")
+    assert error_tail(uv) == ("No solution found when resolving dependencies: | Because nope was not "
+                              "found in the package registry and you require nope, we can conclude "
+                              "that your requirements are unsatisfiable.")
+    pip = ("WARNING: Location 'file:///opt/x' is ignored\n"
+           "ERROR: Could not find a version that satisfies the requirement nope (from versions: none)\n"
+           "ERROR: No matching distribution found for nope\n")
+    assert error_tail(pip) == ("ERROR: Could not find a version that satisfies the requirement nope "
+                               "(from versions: none) | ERROR: No matching distribution found for nope")
