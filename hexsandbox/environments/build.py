@@ -114,6 +114,9 @@ class _Runner:
         env = dict(os.environ, NO_COLOR="1", COLUMNS="1000", UV_PYTHON_DOWNLOADS="never",
                    PIP_DISABLE_PIP_VERSION_CHECK="1", PIP_NO_INPUT="1")
         env.pop("PYTHONPATH", None)  # the environment's Python must not see ours
+        # uv trusts its own bundled roots unless told otherwise; pip (and every
+        # other tool here) trusts the system's store: so does uv, then.
+        env.setdefault("UV_NATIVE_TLS", "1")
         with self._lock:
             if self.cancelled:
                 raise BuildError("cancelled")
