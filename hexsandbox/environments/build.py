@@ -194,17 +194,20 @@ def probe_base(python: str, deadline: Optional[float] = None) -> Dict[str, Any]:
     return _probe(_Runner(deadline or time.monotonic() + 60), python, "base")
 
 
-def _pip_command(runner: _Runner, base: str, target: str) -> List[str]:
-    """A pip that installs into ``target``: the base's or this Python's
-    (``pip --python``, pip >= 22.3), else pip put into the environment."""
+def _pip_command(runner: _Runner, base: str, target: str) -> Tuple[List[str], str]:
+    """A pip that installs into ``target``, and its version: the base's or
+    this Python's (``pip --python``, pip >= 22.3), else pip put into the
+    environment by ensurepip."""
     for candidate in dict.fromkeys([base, sys.executable]):
         try:
-            runner.run([candidate, "-c", "import pip"], "looking for pip")
+            version = runner.run([candidate, "-c", "import pip; print(pip.__version__)"],
+                                 "looking for pip").strip()
         except BuildError:
             continue
-        return [candidate, "-m", "pip", "--python", target]
+        return [candidate, "-m", "pip", "--python", target], f"pip {version}"
     runner.run([target, "-m", "ensurepip", "--default-pip"], "ensurepip")
-    return [target, "-m", "pip"]
+    version = runner.run([target, "-c", "import pip; print(pip.__version__)"], "pip").strip()
+    return [target, "-m", "pip"], f"pip {version}"
 
 
 def _link_runtime(path: str, links: Dict[str, str]) -> None:
@@ -267,17 +270,16 @@ class Build:
         requirements = list(self.key.requirements)
         if installer.name == "uv":
             assert installer.uv
-            run([installer.uv, "venv", "--no-config", "--no-project", "--relocatable", "--quiet",
+            run([installer.uv, "venv", "--no-project", "--relocatable", "--quiet",
                  "--python", base, tmp], "uv venv")
             tool = run([installer.uv, "--version"], "uv --version").strip()
             if requirements:
-                run([installer.uv, "pip", "install", "--no-config", "--python", target, "--",
+                run([installer.uv, "pip", "install", "--python", target, "--",
                      *requirements], "installing")
         else:
             os.rmdir(tmp)  # venv wants to create it (an empty one is fine too, but be plain)
             run([base, "-m", "venv", "--without-pip", tmp], "python -m venv")
-            pip = _pip_command(self._runner, base, target)
-            tool = run([*pip, "--version"], "pip --version").strip().split(" from ")[0]
+            pip, tool = _pip_command(self._runner, base, target)
             if requirements:
                 run([*pip, "install", "--no-input", "--", *requirements], "installing")
         _link_runtime(tmp, links)

@@ -37,6 +37,12 @@ _PROBED: Dict[str, Tuple[Tuple[int, int], Dict[str, Any]]] = {}
 _PROBED_LOCK = threading.Lock()
 
 
+def forget_probes() -> None:
+    """Forget what was probed (tools and tests that start "as a fresh HexChat")."""
+    with _PROBED_LOCK:
+        _PROBED.clear()
+
+
 def _identity(python: str) -> Tuple[int, int]:
     st = os.stat(os.path.realpath(python))
     return st.st_ino, st.st_mtime_ns

@@ -38,6 +38,6 @@ def write_script(folder, name, dependencies, body="", requires=None):
 @pytest.fixture(autouse=True)
 def _forget_probes():
     """Each test probes interpreters afresh (the memo is per process)."""
-    prepare._PROBED.clear()
+    prepare.forget_probes()
     yield
-    prepare._PROBED.clear()
+    prepare.forget_probes()
