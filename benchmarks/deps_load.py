@@ -58,6 +58,21 @@ def load_once(client: EmulatedClient, envs: Environments, path: str) -> float:
     return elapsed
 
 
+def interpreter_start_ms(pythons: Dict[str, str], n: int) -> Dict[str, float]:
+    """Median ms for each interpreter to start and import what a worker
+    imports, measured in turn (the part of a load an environment can change)."""
+    import subprocess
+
+    code = "import hexsandbox.worker, multiprocess.connection"
+    times: Dict[str, List[float]] = {label: [] for label in pythons}
+    for _ in range(n):
+        for label, python in pythons.items():
+            t0 = time.perf_counter()
+            subprocess.run([python, "-c", code], check=True, cwd="/")
+            times[label].append(time.perf_counter() - t0)
+    return {label: statistics.median(v) * 1000 for label, v in times.items()}
+
+
 def decide_us(envs: Environments, path: str, n: int = 200) -> float:
     """Median microseconds of what a warm load does before spawning."""
     samples = []
@@ -119,6 +134,12 @@ def main(argv: Optional[List[str]] = None) -> int:
                     for inst in ("uv", "pip"):
                         samples.setdefault(f"cold cache, {inst}", []).append(cold(inst, r))
             decide = decide_us(envs["uv"], with_block)
+            starts = interpreter_start_ms({
+                "no metadata": sys.executable,
+                "warm cache, uv-built": quick(envs["uv"].needs(with_block), sys.executable, None,
+                                              envs["uv"].root).python,
+                "warm cache, pip-built": quick(envs["pip"].needs(with_block), sys.executable, None,
+                                               envs["pip"].root).python}, max(3, args.repeat * 2))
     finally:
         if old_cache is None:
             os.environ.pop("XDG_CACHE_HOME", None)
@@ -139,6 +160,9 @@ def main(argv: Optional[List[str]] = None) -> int:
               f"{low * 1000:>9.1f}{(low - base_min) * 1000:>+16.1f}")
     results["decide (warm, before spawn)"] = {"median_us": round(decide, 1)}
     print(f"decide (warm, before spawn): {decide:.1f} us median")
+    results["worker interpreter start"] = {k: round(v, 1) for k, v in starts.items()}
+    print("worker interpreter start + imports, median ms: "
+          + ", ".join(f"{k} {v:.1f}" for k, v in starts.items()))
     write_results(args.json, results, argv, "benchmarks/deps_load.py")
     return 0
 

@@ -34,10 +34,12 @@ class SandboxCommands:
 
     def __init__(self, sandbox: Sandbox, config_dir: str, wakeup: str = "",
                  python: str = "", deps: Optional[Callable[[str], None]] = None,
-                 load: Optional[Callable[[str], Any]] = None) -> None:
+                 load: Optional[Callable[[str], Any]] = None,
+                 reload: Optional[Callable[[Script], Any]] = None) -> None:
         self.sandbox = sandbox
         self.deps = deps  # /sandbox deps (environments.command), given by the host
         self.load = load  # the host's load path (through the script's environment)
+        self.reload = reload
         self.config_dir = config_dir
         self.wakeup = wakeup
         self.python = python
@@ -93,7 +95,12 @@ class SandboxCommands:
         self._say(f"hexsandbox: unloading {script.label}.")
 
     def cmd_reload(self, arg: str) -> None:
-        script = self.sandbox.reload(self._script(arg))
+        if self.reload is None:
+            script = self.sandbox.reload(self._script(arg))
+        else:
+            script = self.reload(self._script(arg))
+            if script is None:
+                return  # told why, or it starts once its environment is built
         self._say(f"hexsandbox: reloading {os.path.basename(script.path)} (pid {script.pid}).")
 
     def cmd_restart(self, arg: str) -> None:

@@ -45,9 +45,10 @@ class Host:
             spin_us=self.settings.spin_us)
         self.environments = Environments(self.backend, self.config_dir, self._base_python)
         deps = DepsCommand(self.environments, self.sandbox, self.config_dir, self._load,
-                           self._python_for, self.backend.prnt)
+                           self._reload, self._python_for, self.backend.prnt)
         self.commands = SandboxCommands(self.sandbox, self.config_dir, self.backend.wakeup,
-                                        self.python or "", deps=deps.run, load=self._load)
+                                        self.python or "", deps=deps.run, load=self._load,
+                                        reload=self._reload)
         b = self.backend
         for name in ("SANDBOX", "SB"):
             b.hook_command(name, 0, HELP, self._on_sandbox)
@@ -85,6 +86,14 @@ class Host:
         return self.environments.load(path, self.settings.script_option(path, "python"),
                                       lambda python: self._start(path, deadline_ms, python))
 
+    def _reload(self, script: Script) -> Optional[Script]:
+        """Unload, then load through the environment again: a changed block
+        or ini list counts (Sandbox.reload would keep the old interpreter)."""
+        self.sandbox.unload(script)
+        if script in self.sandbox.scripts:
+            self.sandbox.scripts.remove(script)
+        return self._load(script.path)
+
     def _start(self, path: str, deadline_ms: int, python: Optional[str]) -> Optional[Script]:
         try:
             return self.sandbox.load(path, deadline_ms=deadline_ms, python=python)
@@ -114,7 +123,7 @@ class Host:
         return self._on_sandboxed_script(word_eol, self.sandbox.unload)
 
     def _on_reload(self, word: List[str], word_eol: List[str], _time: int) -> int:
-        return self._on_sandboxed_script(word_eol, self.sandbox.reload)
+        return self._on_sandboxed_script(word_eol, self._reload)
 
     def _on_sandboxed_script(self, word_eol: List[str], action: Callable[[Any], Any]) -> int:
         """/UNLOAD and /RELOAD of a sandboxed script are ours; anything else

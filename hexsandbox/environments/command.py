@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from typing import Any, Callable, List
 
-from ..client import Sandbox, SandboxError
+from ..client import Sandbox, SandboxError, Script
 from ..config import sandbox_dir
 from . import cache
 from .inifile import add_dependencies
@@ -25,12 +25,13 @@ USAGE = "Usage: /sandbox deps <script> [add <package> ...]"
 
 class DepsCommand:
     def __init__(self, environments: Environments, sandbox: Sandbox, config_dir: str,
-                 load: Callable[[str], Any], python: Callable[[str], str],
-                 say: Callable[[str], None]) -> None:
+                 load: Callable[[str], Any], reload: Callable[[Script], Any],
+                 python: Callable[[str], str], say: Callable[[str], None]) -> None:
         self.environments = environments
         self.sandbox = sandbox
         self.config_dir = config_dir
         self.load = load            # the host's load path (environment, then worker)
+        self.reload = reload        # ... and its reload (unload, then that load path)
         self.python = python        # path -> the base interpreter it would use
         self.say = say
 
@@ -93,8 +94,7 @@ class DepsCommand:
         self.say(f"hexsandbox: {name}: hexsandbox.ini [script:{name}] dependencies = {', '.join(result)}")
         script = self.sandbox.find(path)
         if script is not None:
-            self.sandbox.unload(script)
-            if script in self.sandbox.scripts:
-                self.sandbox.scripts.remove(script)
-        self.load(path)
+            self.reload(script)
+        else:
+            self.load(path)
 

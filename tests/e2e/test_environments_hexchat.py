@@ -124,12 +124,15 @@ def test_declared_packages_load_are_isolated_and_reused(sandboxed_hexchat_factor
 
 def test_a_misspelled_package_fails_alone_and_deps_add_fixes_a_missing_import(
         sandboxed_hexchat_factory, uv_dir):
-    hc = sandboxed_hexchat_factory(sandbox={"typo.py": TYPO, "plain.py": PLAIN, "needy.py": NEEDY},
+    other_python = script("other", None, "", '"never"')
+    hc = sandboxed_hexchat_factory(sandbox={"typo.py": TYPO, "plain.py": PLAIN, "needy.py": NEEDY,
+                                            "other.py": other_python},
+                                   ini="[script:other.py]\npython = /usr/bin/python3\n",
                                    process_env=process_env(uv_dir, "uv"))
     line = wait_line(hc, "hexsandbox: typo.py: installing tomli-w-hexsandbox-typo (1 package)... failed: ")
     assert line.endswith(". Not loaded.") and "tomli-w-hexsandbox-typo" in line.split("failed: ", 1)[1]
-    names = {s["name"] for s in hc.scripts_state() if s["state"] in ("running", "starting")}
-    assert "typo" not in names and "plain" in names
+    hc.wait_running("plain")
+    assert not any(s["name"] in ("typo", "typo.py") for s in hc.scripts_state())
     hc.command("sees_plain")
     assert wait_line(hc, "plain sees [") == "plain sees []: nothing"
     # A script that imports what it does not declare: the line says how to fix it.
@@ -147,4 +150,8 @@ def test_a_misspelled_package_fails_alone_and_deps_add_fixes_a_missing_import(
     hc.command("sandbox deps needy")
     assert wait_line(hc, "hexsandbox: needy.py needs: ") == "hexsandbox: needy.py needs: tomli-w (hexsandbox.ini)"
     assert wait_line(hc, "hexsandbox: needy.py installed: ").startswith("hexsandbox: needy.py installed: tomli_w ")
+    # [script:NAME] python: Debian's python3 lacks hexsandbox's worker, and says so.
+    other = wait_line(hc, "hexsandbox: other.py not loaded: ")
+    assert other.startswith("hexsandbox: other.py not loaded: /usr/bin/python3 cannot import hexsandbox ")
+    assert not any(s["name"] in ("other", "other.py") for s in hc.scripts_state())
     assert hc.is_running()

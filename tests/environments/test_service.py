@@ -112,8 +112,16 @@ def test_deps_add_records_in_the_ini_and_loads_with_it(client, envs):
         f.write('__module_name__ = "needy"\n' + "import hexchat\n" + TOML_BODY + "\n")
     original = open(path).read()
     loads = []
-    deps = DepsCommand(envs, client.sandbox, client.config_dir,
-                       lambda p: loads.append(p) or envs.load(p, None, starter(client, p)),
+
+    def load(p):
+        loads.append(p)
+        return envs.load(p, None, starter(client, p))
+
+    def reload(script):
+        client.sandbox.unload(script)
+        return load(script.path)
+
+    deps = DepsCommand(envs, client.sandbox, client.config_dir, load, reload,
                        lambda p: sys.executable, client.emu.prnt)
     deps.run("needy.py")
     assert client.lines()[-1] == f"hexsandbox: needy.py declares no dependencies; it runs {sys.executable}."
@@ -127,6 +135,24 @@ def test_deps_add_records_in_the_ini_and_loads_with_it(client, envs):
     assert shown[0] == "hexsandbox: needy.py needs: tomli-w (hexsandbox.ini)"
     assert shown[1].startswith("hexsandbox: needy.py environment: " + str(envs.root or ""))
     assert shown[2].startswith("hexsandbox: needy.py installed: tomli_w ")
+
+
+def test_a_per_script_python_that_cannot_run_the_worker_is_one_line(client, envs):
+    path = os.path.join(client.config_dir, "plain.py")
+    with open(path, "w") as f:
+        f.write('__module_name__ = "plain"\n')
+    assert envs.load(path, "/usr/bin/python3", starter(client, path)) is None
+    line = client.wait_for_line("hexsandbox: plain.py not loaded: ", "#test", timeout=60)
+    assert line.startswith("hexsandbox: plain.py not loaded: /usr/bin/python3 cannot import hexsandbox ")
+    assert line.endswith("install hexsandbox for that Python")
+    assert client.sandbox.scripts == []
+    # One that can: probed once, then loads (at once the next time).
+    assert envs.load(path, sys.executable, starter(client, path)) is None
+    client.wait_for(lambda: any(s.state is State.RUNNING for s in client.sandbox.scripts), 60)
+    script = client.sandbox.scripts[0]
+    assert script.python == sys.executable
+    client.unload(script)
+    assert envs.load(path, sys.executable, starter(client, path)) is not None
 
 
 def test_close_cancels_a_running_install_and_loads_nothing(client, envs, monkeypatch):
