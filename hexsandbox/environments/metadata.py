@@ -25,7 +25,7 @@ whose own error is shown to the user.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 #: PEP 723's reference expression for a metadata block.

@@ -1,6 +1,5 @@
 """Cache keys, what counts as a finished environment, ini edits, hints (no installers)."""
 
-import json
 import os
 
 from hexsandbox.environments import cache
