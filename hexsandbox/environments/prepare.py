@@ -158,7 +158,7 @@ def python_for_script(path: str, python: Optional[str], config_dir: str) -> Opti
     try:
         ini = load_settings(config_dir).script_option(path, "dependencies")
         return python_for(path, python, ini)
-    except (BuildError, MetadataError) as exc:
+    except (BuildError, MetadataError, OSError) as exc:
         raise SandboxError(f"{os.path.basename(path)} not loaded: {exc}") from None
 
 

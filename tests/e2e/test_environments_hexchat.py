@@ -155,3 +155,48 @@ def test_a_misspelled_package_fails_alone_and_deps_add_fixes_a_missing_import(
     assert other.startswith("hexsandbox: other.py not loaded: /usr/bin/python3 cannot import hexsandbox ")
     assert not any(s["name"] in ("other", "other.py") for s in hc.scripts_state())
     assert hc.is_running()
+
+
+def test_quitting_hexchat_stops_a_running_install(sandboxed_hexchat_factory, uv_dir):
+    """An index that accepts and never answers keeps uv waiting; HexChat
+    quits meanwhile: the installer dies with it and no environment appears."""
+    import socket
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    held = []
+    stop = threading.Event()
+
+    def hold():
+        listener.settimeout(0.5)
+        while not stop.is_set() and len(held) < 32:
+            try:
+                held.append(listener.accept()[0])
+            except socket.timeout:
+                continue
+
+    holder = threading.Thread(target=hold, daemon=True)
+    holder.start()
+    port = listener.getsockname()[1]
+    env = dict(process_env(uv_dir, "uv"), UV_INDEX_URL=f"http://127.0.0.1:{port}/simple",
+               UV_HTTP_TIMEOUT="120")
+    try:
+        hc = sandboxed_hexchat_factory(sandbox={"toml.py": TOML}, process_env=env)
+        wait_line(hc, "hexsandbox: toml.py: installing tomli-w (1 package)...")
+        end = time.monotonic() + 60
+        installers = []
+        while not installers and time.monotonic() < end:  # each check reads /proc once
+            installers = [p for p in hc.children() if " pip install " in p.cmdline() and held]
+        assert installers, [p.cmdline() for p in hc.children()]
+        result = hc.stop()
+        assert result.clean and result.leftovers == [], result
+        for p in installers:
+            assert not os.path.exists(f"/proc/{p.pid}") or open(f"/proc/{p.pid}/stat").read().split()[2] == "Z"
+    finally:
+        stop.set()
+        holder.join(5)
+        for conn in held:
+            conn.close()
+        listener.close()
