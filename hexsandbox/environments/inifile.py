@@ -39,8 +39,13 @@ def add_dependencies(config_dir: str, script_file: str, requirements: Sequence[s
     except FileNotFoundError:
         lines = []
     new_line = f"{KEY} = {', '.join(current)}\n"
-    header = re.compile(r"^\s*\[script:" + re.escape(os.path.basename(script_file)) + r"\]\s*$")
-    start = next((i for i, line in enumerate(lines) if header.match(line)), None)
+    base = os.path.basename(script_file)
+    start = None
+    for name in (base, os.path.splitext(base)[0]):  # config's own order of lookup
+        header = re.compile(r"^\s*\[script:" + re.escape(name) + r"\]\s*$")
+        start = next((i for i, line in enumerate(lines) if header.match(line)), None)
+        if start is not None:
+            break
     if start is None:
         if lines and not lines[-1].endswith("\n"):
             lines[-1] += "\n"

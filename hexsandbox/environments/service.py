@@ -92,6 +92,10 @@ class Environments:
                          name=f"hexsandbox-env:{name}", daemon=True).start()
         return None
 
+    def pending(self) -> bool:
+        """Whether a load waits for its environment (or interpreter probe)."""
+        return bool(self._loading)
+
     def close(self) -> None:
         """HexChat quits or the loader unloads: stop installers, start nothing."""
         with self._lock:

@@ -84,8 +84,8 @@ def wait_line(hc, text, timeout=120.0):
 
 
 def events(hc):
-    return hc.eval("import hexsandbox.host as _h\n"
-                   "result = [(e.script, e.kind, e.env) for e in _h._HOST.environments.events]")
+    return hc.eval("import hexsandbox.loader as _l\n"
+                   "result = [(e.script, e.kind, e.env) for e in _l.current_host().environments.events]")
 
 
 @pytest.mark.parametrize("installer", ["uv", "pip"])

@@ -113,3 +113,14 @@ def test_installer_error_tail_is_one_line_with_wrapped_sentences_joined():
            "ERROR: No matching distribution found for nope\n")
     assert error_tail(pip) == ("ERROR: Could not find a version that satisfies the requirement nope "
                                "(from versions: none) | ERROR: No matching distribution found for nope")
+
+
+def test_add_dependency_goes_into_a_section_named_without_py(tmp_path):
+    ini = tmp_path / "sandbox" / "hexsandbox.ini"
+    ini.parent.mkdir()
+    ini.write_text("[script:weather]\ndeadline_ms = 900\n")
+    add_dependencies(str(tmp_path), "weather.py", ["six"])
+    assert ini.read_text() == "[script:weather]\ndependencies = six\ndeadline_ms = 900\n"
+    settings = load_settings(str(tmp_path))
+    assert settings.script_option("weather.py", "dependencies") == "six"
+    assert settings.for_script("weather.py").deadline_ms == 900
