@@ -103,7 +103,9 @@ def main(argv: Optional[List[str]] = None) -> int:
                 with open(path, "w") as f:
                     f.write(text)
             roots = {inst: os.path.join(work, f"warm-{inst}") for inst in ("uv", "pip")}
-            envs = {inst: Environments(client.emu, client.config_dir, lambda: sys.executable, root=root)
+            quiet = lambda text: None  # noqa: E731 - its lines are not what is measured
+            envs = {inst: Environments(client.emu, client.config_dir, lambda: sys.executable, quiet,
+                                       root=root)
                     for inst, root in roots.items()}
             plain_envs = envs["uv"]
 
@@ -111,7 +113,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                 os.environ["HEXSANDBOX_INSTALLER"] = inst
                 os.environ["XDG_CACHE_HOME"] = os.path.join(work, f"cold-{inst}-{round_no}")
                 forget_probes()  # a fresh HexChat has probed nothing either
-                fresh = Environments(client.emu, client.config_dir, lambda: sys.executable)
+                fresh = Environments(client.emu, client.config_dir, lambda: sys.executable, quiet)
                 return load_once(client, fresh, with_block)
 
             def warm(inst: str) -> Callable[[], float]:

@@ -82,13 +82,8 @@ class SandboxCommands:
     def cmd_load(self, arg: str) -> None:
         if not arg:
             raise SandboxError("load what? Usage: /sandbox load <file.py>")
-        if self.load is None:
-            script = self.sandbox.load(self.resolve(arg))
-        else:
-            script = self.load(self.resolve(arg))
-            if script is None:
-                return  # told why, or it starts once its environment is built
-        self._say(f"hexsandbox: starting {os.path.basename(script.path)} (pid {script.pid}).")
+        path = self.resolve(arg)
+        self._tell_started("starting", self.load(path) if self.load else self.sandbox.load(path))
 
     def cmd_unload(self, arg: str) -> None:
         script = self._script(arg)
@@ -96,13 +91,12 @@ class SandboxCommands:
         self._say(f"hexsandbox: unloading {script.label}.")
 
     def cmd_reload(self, arg: str) -> None:
-        if self.reload is None:
-            script = self.sandbox.reload(self._script(arg))
-        else:
-            script = self.reload(self._script(arg))
-            if script is None:
-                return  # told why, or it starts once its environment is built
-        self._say(f"hexsandbox: reloading {os.path.basename(script.path)} (pid {script.pid}).")
+        script = self._script(arg)
+        self._tell_started("reloading", self.reload(script) if self.reload else self.sandbox.reload(script))
+
+    def _tell_started(self, verb: str, script: Optional[Script]) -> None:
+        if script is not None:  # None: told why, or it starts once its environment is built
+            self._say(f"hexsandbox: {verb} {os.path.basename(script.path)} (pid {script.pid}).")
 
     def cmd_restart(self, arg: str) -> None:
         script = self._script(arg)

@@ -54,7 +54,7 @@ class Host:
             memory_limit_mb=settings.memory_limit_mb,
             restart=RestartPolicy() if settings.restart else None,
             spin_us=settings.spin_us)
-        self.environments = Environments(backend, config_dir, self._base_python)
+        self.environments = Environments(backend, config_dir, self._base_python, self._say_in_front)
         deps = DepsCommand(self.environments, self.sandbox, config_dir, self._load, self._reload,
                            self._python_for, backend.prnt)
         self.commands = SandboxCommands(self.sandbox, config_dir, wakeup, self.python or "",

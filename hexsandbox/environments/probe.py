@@ -105,17 +105,17 @@ def _top_level_names(dist: Any) -> List[str]:
     return sorted(names)
 
 
-def distribution_links(root: str = "hexsandbox") -> Dict[str, str]:
-    """Top-level name -> location for ``root`` and its requirements, recursively
-    (extras left out), when they were installed with metadata."""
-    import importlib.util
+def required_distributions(root: str = "hexsandbox") -> List[Any]:
+    """``root``'s distribution and every one it needs at run time,
+    transitively (extras left out), breadth first; ones not installed with
+    metadata are skipped. (``hexsandbox install`` uses it too.)"""
     import re
     from importlib import metadata
 
-    links: Dict[str, str] = {}
+    found: List[Any] = []
     todo, seen = [root], set()
     while todo:
-        name = todo.pop()
+        name = todo.pop(0)
         key = re.sub(r"[-_.]+", "-", name).lower()
         if key in seen:
             continue
@@ -124,9 +124,22 @@ def distribution_links(root: str = "hexsandbox") -> Dict[str, str]:
             dist = metadata.distribution(name)
         except metadata.PackageNotFoundError:
             continue
+        found.append(dist)
         for requirement in dist.requires or ():
-            if not re.search(r"extra\s*==", requirement):
-                todo.append(re.split(r"[\s<>=!~;\[(]", requirement.strip(), maxsplit=1)[0])
+            _spec, _, marker = requirement.partition(";")
+            match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", requirement)
+            if match and "extra" not in marker:
+                todo.append(match.group(1))
+    return found
+
+
+def distribution_links(root: str = "hexsandbox") -> Dict[str, str]:
+    """Top-level name -> location for ``root`` and its requirements (see
+    :func:`required_distributions`)."""
+    import importlib.util
+
+    links: Dict[str, str] = {}
+    for dist in required_distributions(root):
         for top in _top_level_names(dist):
             spec = importlib.util.find_spec(top)
             if spec is None:

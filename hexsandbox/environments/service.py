@@ -46,8 +46,9 @@ class Environments:
     backend's main thread."""
 
     def __init__(self, backend: Backend, config_dir: str, default_python: Callable[[], str],
-                 root: Optional[str] = None) -> None:
+                 say: Callable[[str], None], root: Optional[str] = None) -> None:
         self.backend = backend
+        self._say = say  # the host's: a line in the tab the user is looking at
         self.config_dir = config_dir
         self.default_python = default_python
         self.root = root
@@ -160,11 +161,3 @@ class Environments:
     def _failed(self, name: str, line: str) -> None:
         self.events.append(Event(name, "failed", text=line))
         self._say(line)
-
-    def _say(self, line: str) -> None:
-        """In the tab the user is looking at, as the sandbox's reports are."""
-        b = self.backend
-        previous = b.get_context()
-        b.set_context(b.front_context())
-        b.prnt(line)
-        b.set_context(previous)

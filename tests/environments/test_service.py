@@ -30,7 +30,15 @@ def client(cold_cache):
 
 @pytest.fixture
 def envs(client):
-    return Environments(client.emu, client.config_dir, lambda: sys.executable)
+    return Environments(client.emu, client.config_dir, lambda: sys.executable, front_say(client.emu))
+
+
+def front_say(emu):
+    """What the loader gives: a line in the tab the user looks at."""
+    def say(text):
+        emu.set_context(emu.front_context())
+        emu.prnt(text)
+    return say
 
 
 def starter(client, path):
