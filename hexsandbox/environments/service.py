@@ -3,10 +3,11 @@
 :meth:`Environments.load` is what the host calls instead of starting a worker
 directly. When nothing has to be installed (no metadata, or a cached
 environment) it starts the worker at once, with no process run on the way.
-Otherwise it prints one line, builds in a background thread (neither HexChat's
-main thread nor any worker), and hands the result back through the backend's
-``call_soon``: a second line says done (and the script starts) or failed
-(with the installer's last words; the script is not loaded).
+Otherwise a background thread (neither HexChat's main thread nor any worker)
+probes the interpreter if need be and builds; results come back through the
+backend's ``call_soon``. One line when a build starts (an environment found
+after the probe needs none), a second when it is done (the script starts) or
+failed (with the installer's last words; the script is not loaded).
 
 Two scripts with the same set loading at once may both build; the second to
 finish finds the first's environment in place and uses it (build.py).
@@ -87,7 +88,6 @@ class Environments:
         if needs.requirements:
             packages, count = describe(needs.requirements)
             label = f"installing {packages} ({count})..."
-            self._say(f"hexsandbox: {name}: {label}")
         work = (needs, base, python)
         threading.Thread(target=self._prepare_in_background, args=(path, name, label, work, start),
                          name=f"hexsandbox-env:{name}", daemon=True).start()
@@ -111,9 +111,15 @@ class Environments:
         needs, base, python = work
         began = time.monotonic()
         mine: List[Build] = []
+        told: List[bool] = []  # its line is on its way (call_soon keeps the order)
+
+        def started(build: Build) -> None:
+            self._track(build, mine)
+            told.append(True)
+            self.backend.call_soon(lambda: self._say(f"hexsandbox: {name}: {label}"))
+
         try:
-            ready: Optional[Ready] = slow(needs, base, python, self.root,
-                                          started=lambda build: self._track(build, mine))
+            ready: Optional[Ready] = slow(needs, base, python, self.root, started=started)
             error = ""
         except BuildError as exc:  # the installer's own words after "installing ... failed:"
             ready, error = None, exc.detail if exc.step == "installing" else str(exc)
@@ -127,7 +133,8 @@ class Environments:
         with self._lock:
             if self._closed:
                 return
-        self.backend.call_soon(lambda: self._finish(path, name, label, ready, error, seconds, start))
+        shown = label if told else ""
+        self.backend.call_soon(lambda: self._finish(path, name, shown, ready, error, seconds, start))
 
     def _track(self, build: Build, mine: List[Build]) -> None:
         with self._lock:

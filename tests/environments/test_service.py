@@ -62,6 +62,7 @@ def test_install_runs_in_the_background_and_the_script_loads_after(client, envs,
     echo = client.load(ECHO)
     path = write_script(client.config_dir, "toml.py", ["tomli-w"], TOML_BODY)
     assert envs.load(path, None, starter(client, path)) is None
+    client.wait_for_line("hexsandbox: toml.py: installing tomli-w (1 package)...", timeout=60)
     assert client.lines()[-1] == "hexsandbox: toml.py: installing tomli-w (1 package)..."
     # HexChat's main thread goes on while the installer waits.
     client.type("/echo still here")
@@ -161,6 +162,23 @@ def test_a_per_script_python_that_cannot_run_the_worker_is_one_line(client, envs
     assert script.python == sys.executable
     client.unload(script)
     assert envs.load(path, sys.executable, starter(client, path)) is not None
+
+
+def test_an_environment_found_after_the_probe_needs_no_install_line(client, envs):
+    from hexsandbox.environments.prepare import forget_probes
+
+    path = write_script(client.config_dir, "toml.py", ["tomli-w"], TOML_BODY)
+    envs.load(path, sys.executable, starter(client, path))   # a per-script python: probed first
+    client.wait_for_line("toml.py: installing tomli-w (1 package)... done in", "#test", timeout=120)
+    client.wait_for(lambda: loaded(client, "toml.py") is not None
+                    and loaded(client, "toml.py").state is State.RUNNING, 30)
+    client.unload(loaded(client, "toml.py"))
+    forget_probes()                                          # as in a new HexChat session
+    before = len(client.lines("#test"))
+    assert envs.load(path, sys.executable, starter(client, path)) is None  # the probe runs first
+    client.wait_for(lambda: loaded(client, "toml.py") is not None, 60)
+    assert client.lines("#test")[before:] == []
+    assert [e.kind for e in envs.events if e.script == "toml.py"] == ["built", "reused"]
 
 
 def test_close_cancels_a_running_install_and_loads_nothing(client, envs, monkeypatch):
