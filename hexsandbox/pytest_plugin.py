@@ -10,6 +10,10 @@
 Each test gets a fresh emulated HexChat (connected, in ``#test`` with alice
 and bob) in its own temp config dir; scripts run in real sandboxed workers.
 Works under pytest-xdist (``-n auto``): nothing is shared between tests.
+
+The same plugin brings ``pytest --hexsandbox-check DIR`` (each legacy script
+a test item; :mod:`hexsandbox.check.collector`), so a CI that runs pytest
+needs nothing else to smoke-test a folder of scripts.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ from typing import Iterator
 import pytest
 
 from .testing import EmulatedClient
+
+pytest_plugins = ("hexsandbox.check.collector",)
 
 
 @pytest.fixture
