@@ -1,4 +1,5 @@
-"""`hexsandbox check` verdicts, reports and exit status."""
+"""What one check finds (the runner), and the ``hexsandbox check`` front end:
+its progress, table, JSON, JUnit and exit status, through pytest and xdist."""
 
 import json
 import os
@@ -6,11 +7,12 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 
-import pytest
+from hexsandbox.check import check_script
+from hexsandbox.check.frontend import run_check
+from hexsandbox.check.scenario import PLAUSIBLE_ARGUMENTS
 
-from hexsandbox.smoke import check_script, find_scripts, run_check
-
-FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
+HERE = os.path.dirname(__file__)
+FIXTURES = os.path.join(HERE, "fixtures")
 EXPECTED = {"crashes.py": "failed", "good.py": "ok", "hangs.py": "failed", "nameless.py": "failed",
             "py2_only.py": "failed", "raises.py": "warning"}
 
@@ -19,23 +21,33 @@ def _fixture(name):
     return os.path.join(FIXTURES, name)
 
 
-def test_finds_scripts_sorted_and_unique(tmp_path):
-    found = find_scripts([FIXTURES, _fixture("good.py")])
-    assert [os.path.basename(p) for p in found] == sorted(EXPECTED)
-
-
 def test_good_script():
     r = check_script(_fixture("good.py"), deadline_ms=1000)
-    assert r["verdict"] == "ok" and r["loaded"]
-    assert r["commands"] == ["/HELLO", "/HELLO test"]
+    assert r["verdict"] == "ok" and r["loaded"] and r["note"] == ""
+    assert r["commands"][:2] == ["/HELLO", "/HELLO test"]
     assert "PRIVMSG #test :hello from good" in r["sent"]
-    assert any(l == "good saw a highlight from bob" for l in r["printed"])
+    assert any(line == "good saw a highlight from bob" for line in r["printed"])
     assert "command 'HELLO'" in r["hooks"]
+
+
+def test_commands_get_plausible_arguments():
+    """A nick in the channel, a channel, a number, free text: the number
+    reaches a bug that a bare call and one word never did."""
+    r = check_script(os.path.join(HERE, "plausible", "arguments.py"))
+    assert r["commands"] == [f"/GREETNICK {a}".rstrip() for a in PLAUSIBLE_ARGUMENTS]
+    assert {"/GREETNICK dave", "/GREETNICK #test", "/GREETNICK 42",
+            "/GREETNICK hello there, how are you?"} <= set(r["commands"])
+    assert "PRIVMSG #test :hi dave" in r["sent"]
+    assert "a channel: #test" in r["printed"]
+    assert "args: hello there, how are you?" in r["printed"]
+    assert r["verdict"] == "warning"
+    assert [e.splitlines()[-1] for e in r["exceptions"]] == ["KeyError: 42"]
 
 
 def test_python2_and_nameless_scripts_fail_to_load_with_a_reason():
     py2 = check_script(_fixture("py2_only.py"))
     assert py2["verdict"] == "failed" and py2["load_error"].startswith("Python 2 only:")
+    assert py2["note"] == py2["load_error"]
     nameless = check_script(_fixture("nameless.py"))
     assert nameless["verdict"] == "failed" and nameless["load_error"] == "__module_name__ must be set"
 
@@ -49,40 +61,54 @@ def test_exception_in_callback_is_a_warning_with_traceback():
 def test_crash_and_hang_fail():
     crash = check_script(_fixture("crashes.py"))
     assert crash["verdict"] == "failed" and "exit code 7" in crash["crash"]
+    assert crash["commands"] == ["/BOOM"]  # nothing is typed into a dead worker
     hang = check_script(_fixture("hangs.py"), deadline_ms=300)
     assert hang["verdict"] == "failed" and hang["hung"] and hang["late"]
+    assert hang["commands"] == ["/SPIN"] and hang["crash"] == ""
 
 
-def test_cli_reports_and_exit_status(tmp_path, capsys):
+def test_front_end_table_json_junit_and_exit_status_with_xdist(tmp_path, capsys):
     junit, js = tmp_path / "out.xml", tmp_path / "out.json"
     status = run_check([FIXTURES], workers=2, junitxml=str(junit), json_path=str(js), deadline_ms=500)
     assert status == 1
     out = capsys.readouterr().out
-    assert "[6/6]" in out and "6 scripts: 1 ok, 1 warning, 4 failed" in out
+    progress = [line for line in out.splitlines() if line.startswith("[")]
+    assert [line.split()[0] for line in progress] == [f"[{i}/6]" for i in range(1, 7)]
+    assert {line.split()[1]: line.split()[2] for line in progress} == EXPECTED
+    table = out[out.index("script "):]
+    assert "6 scripts: 1 ok, 1 warning, 4 failed" in table
+    rows = {line.split()[0]: line.split()[1] for line in table.splitlines()[1:7]}
+    assert rows == EXPECTED
+    assert "Python 2 only: Missing parentheses" in table
     data = json.loads(js.read_text())
+    assert [r["script"] for r in data] == sorted(EXPECTED)  # by path, not finishing order
     assert {r["script"]: r["verdict"] for r in data} == EXPECTED
-    suite = ET.parse(junit).getroot()
+    suite = ET.parse(junit).getroot().find("testsuite")
+    assert suite.get("name") == "hexsandbox check"
     assert suite.get("tests") == "6" and suite.get("failures") == "4"
-    failed = {c.get("name") for c in suite.iter("testcase") if c.find("failure") is not None}
+    failed = {c.get("classname") + ".py" for c in suite.iter("testcase") if c.find("failure") is not None}
     assert failed == {k for k, v in EXPECTED.items() if v == "failed"}
 
 
-def test_parallel_gives_the_same_verdicts_as_serial(tmp_path):
-    a, b = tmp_path / "n1.json", tmp_path / "n2.json"
-    run_check([FIXTURES], workers=1, json_path=str(a), deadline_ms=500)
-    run_check([FIXTURES], workers=2, json_path=str(b), deadline_ms=500)
-    verdicts = [{r["script"]: r["verdict"] for r in json.loads(p.read_text())} for p in (a, b)]
-    assert verdicts[0] == verdicts[1] == EXPECTED
+def test_serial_gives_the_same_verdicts_as_xdist(tmp_path, capsys):
+    """-n 1 runs in this process without xdist; the verdicts match -n 2's (above)."""
+    js = tmp_path / "n1.json"
+    assert run_check([FIXTURES], workers=1, json_path=str(js), deadline_ms=500) == 1
+    assert {r["script"]: r["verdict"] for r in json.loads(js.read_text())} == EXPECTED
 
 
-def test_only_good_scripts_exit_zero():
+def test_exit_status_zero_when_nothing_failed_and_two_when_nothing_checked(tmp_path, capsys):
     assert run_check([_fixture("good.py"), _fixture("raises.py")]) == 0
+    assert run_check([str(tmp_path)]) == 2
+    assert "no *.py scripts found" in capsys.readouterr().err
+    assert run_check([str(tmp_path / "missing")]) == 2
+    assert "no such file or folder" in capsys.readouterr().err
 
 
 def test_examples_folder_in_ci(tmp_path):
     """`hexsandbox check scripts/examples` as CI runs it: table and JUnit."""
     exe = os.path.join(os.path.dirname(sys.executable), "hexsandbox")
-    examples = os.path.join(os.path.dirname(__file__), "..", "..", "scripts", "examples")
+    examples = os.path.join(HERE, "..", "..", "scripts", "examples")
     os.makedirs("build", exist_ok=True)
     junit = os.path.join("build", "check-examples.xml")  # kept as a CI artifact
     out = subprocess.run([exe, "check", examples, "-n", "2", "--junitxml", str(junit)],
@@ -92,10 +118,6 @@ def test_examples_folder_in_ci(tmp_path):
     names = {line.split()[1]: line.split()[2] for line in out.stdout.splitlines() if line.startswith("[")}
     assert {k for k, v in names.items() if v == "failed"} == broken, out.stdout
     assert all(v == "ok" for k, v in names.items() if k not in broken), out.stdout
-    assert ET.parse(junit).getroot().get("tests") == str(len(names))
+    assert ET.parse(junit).getroot().find("testsuite").get("tests") == str(len(names))
     with open(os.path.join("build", "check-examples.txt"), "w") as f:
         f.write(out.stdout)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    pytest.main([__file__])
