@@ -1,7 +1,9 @@
 """How long ``hexsandbox check`` takes on scripts/examples, with -n 1 and -n 2.
 
-Both runs in one go on the same machine; each is the wall time of the whole
-command (start-up included), median of ``--repeat`` runs. The verdicts of the
+Both runs in one go on the same machine, taken in turn; each is the wall
+time of the whole command (start-up included: ``hexsandbox check`` runs
+pytest in process for ``-n 1`` and pytest-xdist workers for ``-n 2``),
+median of ``--repeat`` runs. The verdicts of the
 two runs must agree (same JSON apart from timings), or the benchmark fails.
 
 Usage: python benchmarks/check_time.py [--repeat 3] [--json FILE]
@@ -54,13 +56,15 @@ def main(argv: List[str] = None) -> int:
     tmp = tempfile.mkdtemp(prefix="check-bench-")
     results: Dict[str, Dict] = {}
     seen: Dict[int, Dict[str, str]] = {}
-    for workers in (1, 2):
-        times = []
-        for r in range(args.repeat):
+    times: Dict[int, List[float]] = {1: [], 2: []}
+    for r in range(args.repeat):  # in turn, so a busy spell of the machine hits both
+        for workers in (1, 2):
             out = os.path.join(tmp, f"n{workers}-{r}.json")
-            times.append(run_check(workers, out))
+            times[workers].append(run_check(workers, out))
             seen[workers] = verdicts(out)
-        results[f"-n {workers}"] = {"seconds": times, "median_s": statistics.median(times),
+    for workers in (1, 2):
+        results[f"-n {workers}"] = {"seconds": times[workers],
+                                    "median_s": statistics.median(times[workers]),
                                     "scripts": len(seen[workers])}
     if seen[1] != seen[2]:
         raise SystemExit(f"verdicts differ between -n 1 and -n 2: {seen[1]} vs {seen[2]}")

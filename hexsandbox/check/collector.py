@@ -142,6 +142,8 @@ class ScriptCheck(pytest.Item):
                      style: Any = None) -> str:
         if isinstance(excinfo.value, ScriptFailed):
             return failure_text(excinfo.value.result)
+        if isinstance(excinfo.value, ScriptWarning) and self.result is not None:
+            return failure_text(self.result)  # -W error::...ScriptWarning
         return str(super().repr_failure(excinfo, style=style))
 
     def reportinfo(self) -> Any:

@@ -16,9 +16,10 @@ from ..client import State
 from . import scenario
 from .verdicts import Result, finish, new_result
 
-#: How long a script's unload hooks and worker exit may take (real seconds).
-UNLOAD_TIMEOUT_S = 10.0
-#: How long a script that failed to load may take to exit.
+#: Unload hooks are callbacks: they get the hook deadline, plus this long
+#: for the worker process to exit and be reaped (real seconds).
+EXIT_ALLOWANCE_S = 2.0
+#: How long a worker that failed to load, or was killed, may take to exit.
 EXIT_TIMEOUT_S = 10.0
 
 
@@ -64,12 +65,16 @@ def check_script(path: str, deadline_ms: int = 2000) -> Result:
                     # cannot stall the run.
                     result["hung"] = True
                 elif not script.dead:
+                    # The sandbox kills a worker still there ``grace_ms``
+                    # after unload, on the emulator's (virtual) clock.
+                    client.sandbox.unload(script, grace_ms=deadline_ms)
                     try:
-                        client.unload(script, UNLOAD_TIMEOUT_S)
+                        client.wait_for(lambda: script.dead, deadline_ms / 1000 + EXIT_ALLOWANCE_S,
+                                        f"{script.label} to unload")
                     except TimeoutError:
                         result["hung_unloading"] = True
                 client.emu.pump()  # a death noticed meanwhile is reported now
-            reports = client.sandbox.reports
+            reports = list(client.sandbox.reports)  # before a kill of ours adds to them
             result["late"] = [r.text for r in reports if r.kind == "late"]
             crashes = [r.text for r in reports if r.kind in ("crash", "protocol")]
             result["crash"] = crashes[0] if crashes else ""
@@ -77,6 +82,9 @@ def check_script(path: str, deadline_ms: int = 2000) -> Result:
             result["exceptions"] = tracebacks(lines)
             result["printed"] = scenario.minus(lines, base["printed"])
             result["sent"] = scenario.minus(list(client.sent), base["sent"])
+            if result["hung_unloading"]:
+                client.emu.advance(deadline_ms)  # the grace timer fires: killed
+                client.wait_for(lambda: script.dead, EXIT_TIMEOUT_S, "the stuck worker to die")
         except Exception as exc:  # a bug of ours must not hide the other scripts
             result["crash"] = result["crash"] or f"check error: {type(exc).__name__}: {exc}"
         finally:

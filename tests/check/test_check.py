@@ -13,6 +13,8 @@ from hexsandbox.check.scenario import PLAUSIBLE_ARGUMENTS
 
 HERE = os.path.dirname(__file__)
 FIXTURES = os.path.join(HERE, "fixtures")
+# Scripts checked one at a time (not part of the folder runs below).
+EXTRA = os.path.join(HERE, "extra_fixtures")
 EXPECTED = {"crashes.py": "failed", "good.py": "ok", "hangs.py": "failed", "nameless.py": "failed",
             "py2_only.py": "failed", "raises.py": "warning"}
 
@@ -33,7 +35,7 @@ def test_good_script():
 def test_commands_get_plausible_arguments():
     """A nick in the channel, a channel, a number, free text: the number
     reaches a bug that a bare call and one word never did."""
-    r = check_script(os.path.join(HERE, "plausible", "arguments.py"))
+    r = check_script(os.path.join(EXTRA, "arguments.py"))
     assert r["commands"] == [f"/GREETNICK {a}".rstrip() for a in PLAUSIBLE_ARGUMENTS]
     assert {"/GREETNICK dave", "/GREETNICK #test", "/GREETNICK 42",
             "/GREETNICK hello there, how are you?"} <= set(r["commands"])
@@ -121,3 +123,9 @@ def test_examples_folder_in_ci(tmp_path):
     assert ET.parse(junit).getroot().find("testsuite").get("tests") == str(len(names))
     with open(os.path.join("build", "check-examples.txt"), "w") as f:
         f.write(out.stdout)
+
+
+def test_a_script_stuck_in_its_unload_hook_fails_and_is_killed():
+    r = check_script(os.path.join(EXTRA, "unload_hangs.py"), deadline_ms=300)
+    assert r["verdict"] == "failed" and r["hung_unloading"] and r["crash"] == ""
+    assert r["note"] == "did not finish its unload hooks; killed"

@@ -91,3 +91,10 @@ def test_a_failed_script_shows_its_reason_and_transcript(project):
     assert "nameless.py: __module_name__ must be set" in out.stdout
     assert "Captured stdout call" in out.stdout and "verdict: failed" in out.stdout
     assert "FAILED legacy/nameless.py::check" in out.stdout
+
+
+def test_warnings_can_be_made_failures_with_pytest_W(project):
+    out = _pytest(project, "--hexsandbox-check", "legacy", "-k", "raises",
+                  "-W", "error::hexsandbox.check.collector.ScriptWarning")
+    assert out.returncode == 1, out.stdout
+    assert "FAILED legacy/raises.py::check - raises.py: KeyError: 'missing key'" in out.stdout
