@@ -34,10 +34,12 @@ def verdict(r: Result) -> str:
 
 def note(r: Result) -> str:
     """The one line that says why (empty for ``ok``)."""
-    if not r["loaded"]:
-        return r["load_error"] or "did not load"
-    if r["crash"]:
+    if not r["loaded"] and r["load_error"]:
+        return r["load_error"]
+    if r["crash"]:  # also a crash while loading, which leaves no load_error
         return r["crash"]
+    if not r["loaded"]:
+        return "did not load"
     if r["hung"]:
         return "hung in a callback past the deadline; killed"
     if r["hung_unloading"]:

@@ -129,3 +129,22 @@ def test_a_script_stuck_in_its_unload_hook_fails_and_is_killed():
     r = check_script(os.path.join(EXTRA, "unload_hangs.py"), deadline_ms=300)
     assert r["verdict"] == "failed" and r["hung_unloading"] and r["crash"] == ""
     assert r["note"] == "did not finish its unload hooks; killed"
+
+
+def test_a_check_item_that_failed_without_a_result_still_gets_a_failed_row():
+    """E.g. the xdist worker running it died: the table must not lose the script."""
+    import pytest
+
+    from hexsandbox.check.report import ResultCollector
+
+    collector = ResultCollector()
+    collector.pytest_runtest_logreport(pytest.TestReport(
+        nodeid="legacy/lost.py::check", location=("legacy/lost.py", None, "lost"), keywords={},
+        outcome="failed", longrepr="Traceback ...\nworker 'gw1' crashed while running it",
+        when="call"))
+    collector.pytest_runtest_logreport(pytest.TestReport(
+        nodeid="tests/test_unit.py::test_x", location=("tests/test_unit.py", 1, "test_x"),
+        keywords={}, outcome="failed", longrepr="not ours", when="call"))
+    [row] = collector.results
+    assert row["script"] == "lost.py" and row["verdict"] == "failed"
+    assert row["note"] == "check error (call): worker 'gw1' crashed while running it"
