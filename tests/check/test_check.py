@@ -148,3 +148,16 @@ def test_a_check_item_that_failed_without_a_result_still_gets_a_failed_row():
     [row] = collector.results
     assert row["script"] == "lost.py" and row["verdict"] == "failed"
     assert row["note"] == "check error (call): worker 'gw1' crashed while running it"
+
+
+def test_front_end_without_xdist_says_what_to_install_in_one_line():
+    """Debian's own Python has pytest but not pytest-xdist: -n 2 cannot run."""
+    repo = os.path.join(HERE, "..", "..")
+    probe = subprocess.run(["/usr/bin/python3", "-c", "import xdist"], capture_output=True)
+    assert probe.returncode != 0, "this test needs a Python without pytest-xdist"
+    out = subprocess.run(["/usr/bin/python3", "-m", "hexsandbox.cli", "check", FIXTURES, "-n", "2"],
+                         capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+                         env={**os.environ, "PYTHONPATH": os.path.abspath(repo)})
+    assert out.returncode == 2 and out.stdout == ""
+    assert out.stderr.count("\n") == 1
+    assert out.stderr.startswith("hexsandbox check: needs pytest-xdist in this Python")
