@@ -74,7 +74,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     given = config.getoption("hexsandbox_check") or []
     base = Path(config.invocation_params.dir)
-    config.stash[ROOTS] = [(base / p).resolve() for p in given]
+    # A root or a script may be a symlink: match the path as given and as resolved.
+    config.stash[ROOTS] = sorted({q for p in given for q in ((base / p).absolute(), (base / p).resolve())})
     if given:
         if config.args_source is pytest.Config.ArgsSource.ARGS:
             config.args += [p for p in given if p not in config.args]
@@ -88,8 +89,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _under_a_root(config: pytest.Config, path: Path) -> bool:
-    real = path.resolve()
-    return any(real == root or root in real.parents for root in config.stash.get(ROOTS, []))
+    roots = config.stash.get(ROOTS, [])
+    return any(p == root or root in p.parents for p in (path.absolute(), path.resolve())
+               for root in roots)
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> Optional[pytest.Collector]:

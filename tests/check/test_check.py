@@ -100,8 +100,19 @@ def test_serial_gives_the_same_verdicts_as_xdist(tmp_path, capsys):
 
 
 def test_exit_status_zero_when_nothing_failed_and_two_when_nothing_checked(tmp_path, capsys):
-    assert run_check([_fixture("good.py"), _fixture("raises.py")]) == 0
-    assert run_check([str(tmp_path)]) == 2
+    scripts = tmp_path / "scripts"
+    scripts.mkdir()
+    (scripts / "linked.py").symlink_to(_fixture("good.py"))  # a symlinked script is checked
+    (scripts / "raises.py").write_text(open(_fixture("raises.py")).read())
+    js = tmp_path / "out.json"
+    # A script named twice (in its folder and by name) is checked once.
+    assert run_check([str(scripts), str(scripts / "raises.py")], json_path=str(js)) == 0
+    assert [(r["script"], r["verdict"]) for r in json.loads(js.read_text())] == [
+        ("linked.py", "ok"), ("raises.py", "warning")]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    capsys.readouterr()
+    assert run_check([str(empty)]) == 2
     assert "no *.py scripts found" in capsys.readouterr().err
     assert run_check([str(tmp_path / "missing")]) == 2
     assert "no such file or folder" in capsys.readouterr().err
