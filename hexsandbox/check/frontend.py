@@ -8,8 +8,8 @@ is the interface for those who want pytest's.
 
 The run is isolated from whatever project the scripts sit in: pytest reads
 an ini file of ours (not the project's ``pytest.ini``/``pyproject.toml``,
-whose ``addopts`` could be anything), loads no ``conftest.py`` and writes
-no ``.pytest_cache`` into the script folders.
+whose ``addopts`` could be anything, nor ``PYTEST_ADDOPTS``), loads no
+``conftest.py`` and writes no ``.pytest_cache`` into the script folders.
 
 Exit status: 0 if no script failed, 1 if any did, 2 if nothing was checked
 (no ``*.py`` found, or pytest could not start: the reason is on stderr).
@@ -80,8 +80,16 @@ def run_check(paths: List[str], workers: Union[int, str] = 1, junitxml: Optional
         ini = os.path.join(tmp, "pytest.ini")
         with open(ini, "w", encoding="utf-8") as f:
             f.write(INI)
-        status = pytest.main(pytest_args(paths, workers, junitxml, deadline_ms, ini),
-                             plugins=[collector, _Errors()])
+        # PYTEST_ADDOPTS is for the user's own pytest runs (it could say -x
+        # or --cov); this run's options are all ours. xdist workers inherit
+        # the environment, so it is taken out for the run, then put back.
+        addopts = os.environ.pop("PYTEST_ADDOPTS", None)
+        try:
+            status = pytest.main(pytest_args(paths, workers, junitxml, deadline_ms, ini),
+                                 plugins=[collector, _Errors()])
+        finally:
+            if addopts is not None:
+                os.environ["PYTEST_ADDOPTS"] = addopts
     results = collector.results
     if not results:
         if status in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):

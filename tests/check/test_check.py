@@ -99,7 +99,11 @@ def test_serial_gives_the_same_verdicts_as_xdist(tmp_path, capsys):
     assert {r["script"]: r["verdict"] for r in json.loads(js.read_text())} == EXPECTED
 
 
-def test_exit_status_zero_when_nothing_failed_and_two_when_nothing_checked(tmp_path, capsys):
+def test_exit_status_zero_when_nothing_failed_and_two_when_nothing_checked(tmp_path, capsys,
+                                                                          monkeypatch):
+    # The user's own pytest options are not the front end's (-x would stop
+    # at the first script, a bogus option would stop pytest).
+    monkeypatch.setenv("PYTEST_ADDOPTS", "-x --no-such-option")
     scripts = tmp_path / "scripts"
     scripts.mkdir()
     (scripts / "linked.py").symlink_to(_fixture("good.py"))  # a symlinked script is checked
