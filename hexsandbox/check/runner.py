@@ -19,6 +19,8 @@ from .verdicts import Result, finish, new_result
 #: Unload hooks are callbacks: they get the hook deadline, plus this long
 #: for the worker process to exit and be reaped (real seconds).
 EXIT_ALLOWANCE_S = 2.0
+#: How long a script's top level may take to run (imports included).
+LOAD_TIMEOUT_S = 20.0
 #: How long a worker that failed to load, or was killed, may take to exit.
 EXIT_TIMEOUT_S = 10.0
 
@@ -39,7 +41,7 @@ def tracebacks(lines: List[str]) -> List[str]:
     return blocks
 
 
-def check_script(path: str, deadline_ms: int = 2000) -> Result:
+def check_script(path: str, deadline_ms: int = 2000, load_timeout_s: float = LOAD_TIMEOUT_S) -> Result:
     """Check one script; returns a plain-data result (see :mod:`.verdicts`)."""
     from ..testing import EmulatedClient
 
@@ -51,7 +53,14 @@ def check_script(path: str, deadline_ms: int = 2000) -> Result:
         client = EmulatedClient(config, nick=scenario.NICK, channel=scenario.CHANNEL,
                                 deadline_ms=deadline_ms)
         try:
-            script = client.load(path)
+            script = client.load(path, wait=False)
+            try:
+                client.wait_for(lambda: script.state is not State.STARTING or script.dead,
+                                load_timeout_s, f"{script.label} to load")
+                client.settle(script)
+            except TimeoutError:  # stuck at top level; client.close() kills it
+                result["load_error"] = f"did not finish loading within {load_timeout_s:g} s; killed"
+                return finish(result, time.monotonic() - started)
             result["loaded"] = script.state is State.RUNNING
             result["load_error"] = script.load_error
             result["hooks"] = sorted(script.hook_names.values())

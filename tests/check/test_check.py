@@ -176,3 +176,9 @@ def test_front_end_without_xdist_says_what_to_install_in_one_line():
     assert out.returncode == 2 and out.stdout == ""
     assert out.stderr.count("\n") == 1
     assert out.stderr.startswith("hexsandbox check: needs pytest-xdist in this Python")
+
+
+def test_a_script_stuck_at_its_top_level_fails_and_the_check_goes_on():
+    r = check_script(os.path.join(EXTRA, "load_hangs.py"), load_timeout_s=1.0)
+    assert r["verdict"] == "failed" and not r["loaded"]
+    assert r["note"] == "did not finish loading within 1 s; killed"
