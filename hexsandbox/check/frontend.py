@@ -48,8 +48,8 @@ class _Errors:
 
 def pytest_args(paths: List[str], workers: Union[int, str], junitxml: Optional[str],
                 deadline_ms: int, ini: str) -> List[str]:
-    """The pytest command line ``hexsandbox check`` stands for (tested, and
-    what a CI would write out by hand)."""
+    """The pytest command line ``hexsandbox check`` stands for (what a CI
+    would write out by hand to run pytest itself)."""
     absolute = [os.path.abspath(p) for p in paths]
     common = os.path.commonpath(absolute) if absolute else os.getcwd()
     rootdir = common if os.path.isdir(common) else os.path.dirname(common)
