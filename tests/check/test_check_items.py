@@ -46,7 +46,7 @@ def _props(case):
 
 def test_scripts_are_items_beside_the_unit_tests_under_xdist_and_junit_carries_verdicts(project):
     out = _pytest(project, "tests", "--hexsandbox-check", "legacy", "-n", "2",
-                  "--hexsandbox-deadline-ms", "500", "--junitxml", "report.xml",
+                  "--hexsandbox-deadline-ms", "2500", "--junitxml", "report.xml",
                   "-o", "junit_logging=system-out", "--hexsandbox-json", "results.json")
     text = out.stdout + out.stderr
     assert out.returncode == 1, text
@@ -59,6 +59,7 @@ def test_scripts_are_items_beside_the_unit_tests_under_xdist_and_junit_carries_v
         assert case.get("name") == "check"
         assert _props(case)["hexsandbox.verdict"] == verdict
         assert (case.find("failure") is not None) == (verdict == "failed"), name
+    assert "within 2500 ms" in cases["legacy.hangs"].find("failure").get("message")
     py2 = cases["legacy.py2_only"].find("failure").get("message")
     assert py2.startswith("py2_only.py: Python 2 only: Missing parentheses")
     good = cases["legacy.good"]
