@@ -7,10 +7,8 @@ as pytest items.
 * :mod:`.collector` -- ``pytest --hexsandbox-check DIR``: each script a test item;
 * :mod:`.report` -- results gathered from pytest's reports, the table, JSON;
 * :mod:`.frontend` -- the ``hexsandbox check`` command over all of that.
+
+Nothing is imported here: this package is loaded with the pytest plugin by
+every pytest run in the Python it is installed in, and the runner pulls in
+the sandbox and the emulator; :mod:`.collector` imports it when a check runs.
 """
-
-from __future__ import annotations
-
-from .runner import check_script
-
-__all__ = ["check_script"]

@@ -34,7 +34,6 @@ from typing import Any, Iterator, List, Optional
 
 import pytest
 
-from .runner import check_script
 from .verdicts import FAILED, WARNING, Result, failure_text, properties, transcript
 
 ROOTS = pytest.StashKey[List[Path]]()
@@ -129,6 +128,9 @@ class ScriptCheck(pytest.Item):
     result: Optional[Result] = None
 
     def runtest(self) -> None:
+        # Imported here: the plugin is loaded by every pytest run in this Python.
+        from .runner import check_script
+
         deadline = self.config.getoption("hexsandbox_deadline_ms")
         result = self.result = check_script(os.fspath(self.path), deadline_ms=deadline)
         self.user_properties.extend(properties(result))

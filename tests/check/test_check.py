@@ -7,7 +7,7 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 
-from hexsandbox.check import check_script
+from hexsandbox.check.runner import check_script
 from hexsandbox.check.frontend import run_check
 from hexsandbox.check.scenario import PLAUSIBLE_ARGUMENTS
 
