@@ -65,15 +65,17 @@ def main(argv: List[str] = None) -> int:
     for workers in (1, 2):
         results[f"-n {workers}"] = {"seconds": times[workers],
                                     "median_s": statistics.median(times[workers]),
+                                    "best_s": min(times[workers]),
                                     "scripts": len(seen[workers])}
     if seen[1] != seen[2]:
         raise SystemExit(f"verdicts differ between -n 1 and -n 2: {seen[1]} vs {seen[2]}")
 
     print(f"hexsandbox check on scripts/examples ({results['-n 1']['scripts']} scripts), "
           f"median of {args.repeat}")
-    print(f"{'run':<6} {'median s':>9}")
+    # Best of the runs too: on a shared machine it is the one least disturbed.
+    print(f"{'run':<6} {'median s':>9} {'best s':>7}")
     for name, r in results.items():
-        print(f"{name:<6} {r['median_s']:>9.2f}")
+        print(f"{name:<6} {r['median_s']:>9.2f} {r['best_s']:>7.2f}")
     results["verdicts"] = seen[1]
     write_results(args.json, results, argv, "benchmarks/check_time.py")
     return 0
