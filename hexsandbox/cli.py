@@ -39,10 +39,10 @@ def _cmd_check(args: argparse.Namespace) -> int:
     needed = ["pytest"] + (["xdist"] if str(args.workers) != "1" else [])
     missing = [name for name in needed if importlib.util.find_spec(name) is None]
     if missing:  # check runs on pytest (and pytest-xdist for -n)
-        names = " and ".join("pytest-xdist" if m == "xdist" else m for m in missing)
-        print(f"hexsandbox check: needs {names} in this Python ({sys.executable}); "
-              f"install hexsandbox with its test extra: pip install 'hexsandbox[test]'",
-              file=sys.stderr)
+        names = ["pytest-xdist" if m == "xdist" else m for m in missing]
+        print(f"hexsandbox check: needs {' and '.join(names)} in {sys.executable} "
+              f"(pipx: pipx inject hexsandbox {' '.join(names)}; "
+              f"a virtualenv: pip install {' '.join(names)})", file=sys.stderr)
         return 2
     from .check.frontend import run_check
 

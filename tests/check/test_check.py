@@ -180,7 +180,7 @@ def test_front_end_without_xdist_says_what_to_install_in_one_line():
                          env={**os.environ, "PYTHONPATH": os.path.abspath(repo)})
     assert out.returncode == 2 and out.stdout == ""
     assert out.stderr.count("\n") == 1
-    assert out.stderr.startswith("hexsandbox check: needs pytest-xdist in this Python")
+    assert out.stderr.startswith("hexsandbox check: needs pytest-xdist in /usr/bin/python3 (pipx: ")
 
 
 def test_a_script_stuck_at_its_top_level_fails_and_the_check_goes_on():
