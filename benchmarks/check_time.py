@@ -19,7 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from typing import Dict, List
+from typing import Any, Dict, List, Optional
 
 from hexsandbox.benchtools import write_results
 
@@ -46,7 +46,7 @@ def verdicts(path: str) -> Dict[str, str]:
     return {os.path.basename(r.get("path", r.get("script", ""))): r.get("verdict") for r in rows}
 
 
-def main(argv: List[str] = None) -> int:
+def main(argv: Optional[List[str]] = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
@@ -54,14 +54,16 @@ def main(argv: List[str] = None) -> int:
     args = parser.parse_args(argv)
 
     tmp = tempfile.mkdtemp(prefix="check-bench-")
-    results: Dict[str, Dict] = {}
+    results: Dict[str, Any] = {}
     seen: Dict[int, Dict[str, str]] = {}
     times: Dict[int, List[float]] = {1: [], 2: []}
-    for r in range(args.repeat):  # in turn, so a busy spell of the machine hits both
+    for run in range(args.repeat):  # in turn, so a busy spell of the machine hits both
         for workers in (1, 2):
-            out = os.path.join(tmp, f"n{workers}-{r}.json")
+            out = os.path.join(tmp, f"n{workers}-{run}.json")
             times[workers].append(run_check(workers, out))
-            seen[workers] = verdicts(out)
+            got = verdicts(out)
+            if seen.setdefault(workers, got) != got:
+                raise SystemExit(f"verdicts of -n {workers} differ between runs: {seen[workers]} vs {got}")
     for workers in (1, 2):
         results[f"-n {workers}"] = {"seconds": times[workers],
                                     "median_s": statistics.median(times[workers]),
@@ -74,8 +76,8 @@ def main(argv: List[str] = None) -> int:
           f"median of {args.repeat}")
     # Best of the runs too: on a shared machine it is the one least disturbed.
     print(f"{'run':<6} {'median s':>9} {'best s':>7}")
-    for name, r in results.items():
-        print(f"{name:<6} {r['median_s']:>9.2f} {r['best_s']:>7.2f}")
+    for name, row in results.items():
+        print(f"{name:<6} {row['median_s']:>9.2f} {row['best_s']:>7.2f}")
     results["verdicts"] = seen[1]
     write_results(args.json, results, argv, "benchmarks/check_time.py")
     return 0
