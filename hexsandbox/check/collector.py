@@ -30,7 +30,7 @@ import os
 import re
 import warnings
 from pathlib import Path
-from typing import Any, Iterator, List, Optional
+from typing import Any, Generator, Iterator, List, Optional
 
 import pytest
 
@@ -154,9 +154,11 @@ class ScriptCheck(pytest.Item):
         return self.path, None, f"hexsandbox check {self.path.name}"
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
-    report = yield
+# An old-style wrapper: it works with every pytest the project allows (>= 7).
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
+                              ) -> Generator[None, Any, None]:
+    outcome = yield
+    report = outcome.get_result()
     if call.when == "call" and isinstance(item, ScriptCheck) and item.result is not None:
         report.hexsandbox_check = item.result
-    return report
