@@ -76,7 +76,7 @@ def pytest_configure(config: pytest.Config) -> None:
     # A root or a script may be a symlink: match the path as given and as resolved.
     config.stash[ROOTS] = sorted({q for p in given for q in ((base / p).absolute(), (base / p).resolve())})
     if given:
-        if config.args_source is pytest.Config.ArgsSource.ARGS:
+        if config.getoption("file_or_dir"):  # paths on the command line
             config.args += [p for p in given if p not in config.args]
         else:
             config.args[:] = list(given)
