@@ -29,10 +29,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Set
 
-from . import codec, dispatch, spawning
+from . import codec, dispatch, endings, process_tree, slow_policy, spawning
 from . import protocol as P
 from .api_table import Call
 from .backend import Backend
+from .restart_policy import RestartPolicy, next_restart, window_text
 from .spinwait import SpinWaiter, default_spin_us
 
 # Markers the dispatcher thread puts in an inbox (never sent by a worker).
@@ -53,22 +54,13 @@ class State(enum.Enum):
 
 
 @dataclass
-class RestartPolicy:
-    """Restart a crashed script after a growing delay; give up after
-    ``max_crashes`` crashes within ``window_s`` seconds."""
-
-    max_crashes: int = 3
-    window_s: float = 60.0
-    first_delay_ms: int = 1000
-
-
-@dataclass
 class Report:
     """Something the user was told (also kept for ``/sandbox`` and tests)."""
 
     script: str
-    kind: str     # 'crash' | 'late' | 'recovered' | 'error' | 'protocol' | 'restart'
+    kind: str     # 'crash' | 'failed' | 'stopped' | 'late' | 'error' | 'protocol'
     text: str
+    details: List[str] = field(default_factory=list)  # for /sandbox log (stderr tail)
 
 
 @dataclass
@@ -110,6 +102,8 @@ class Script:
     waiter: SpinWaiter = field(default_factory=SpinWaiter)  # the main thread's, see spinwait
     exitcode: Optional[int] = None
     load_error: str = ""
+    life: endings.Life = field(default_factory=endings.Life)             # see endings
+    slow: slow_policy.SlowRecord = field(default_factory=slow_policy.SlowRecord)
 
     @property
     def label(self) -> str:
@@ -187,13 +181,16 @@ class Sandbox:
         if any(s.path == path and s.state in (State.STARTING, State.RUNNING)
                for s in self.scripts):
             raise SandboxError(f"{os.path.basename(path)} is already loaded")
+        # A copy that crashed or could not start is replaced, not listed twice.
+        self.scripts = [s for s in self.scripts if not (s.path == path and s.dead)]
         script = Script(path=path, deadline_ms=deadline_ms or self.deadline_ms,
                         python=python or self.python)
         self._start(script)
         self.scripts.append(script)
         return script
 
-    def unload(self, script: Script, *, grace_ms: int = 5000) -> None:
+    def unload(self, script: Script, *, grace_ms: int = endings.UNLOAD_GRACE_MS,
+               intent: str = endings.UNLOAD) -> None:
         """Run the script's unload hooks in its worker, then let it exit.
 
         Its hooks stop at once; a worker that has not exited after
@@ -202,8 +199,15 @@ class Sandbox:
         if script.state in (State.STOPPED, State.FAILED, State.CRASHED) or script.dead:
             self._forget(script)
             return
+        starting = script.state is State.STARTING
         self._drop_hooks(script)
         script.state = State.UNLOADING
+        script.life.intent = intent
+        if starting and script.worker is not None:
+            # Not loaded yet, so no unload hook of its can have run in
+            # process either: cancel the load (quietly, as intended).
+            spawning.kill(script.worker)
+            return
         if not script.send((P.UNLOAD,)):
             return
         self.backend.hook_timer(grace_ms, lambda: self._kill_if_alive(script))
@@ -213,7 +217,7 @@ class Sandbox:
 
         The old worker leaves the script list at once (it finishes its unload
         hooks in the background), so names resolve to the fresh one."""
-        self.unload(script)
+        self.unload(script, intent=endings.RELOAD)
         if script in self.scripts:
             self.scripts.remove(script)
         return self.load(script.path, deadline_ms=script.deadline_ms, python=script.python)
@@ -265,42 +269,66 @@ class Sandbox:
             raise SandboxError(f"{script.label}: {reply[2]}")
         return reply[2]
 
-    def shutdown(self, timeout: float = 3.0) -> None:
+    def shutdown(self, timeout: float = 0.5) -> None:
         """Unload every script and wait (serving their calls) until their
         workers exit; kill what is left at the deadline. Called when HexChat
-        unloads the client or quits."""
-        end = time.monotonic() + timeout
-        for script in list(self.scripts):
-            if script.late and script.worker is not None:
-                spawning.kill(script.worker)  # stuck in a callback: it would not unload
-            elif not script.dead and script.state in (State.STARTING, State.RUNNING):
-                self._drop_hooks(script)
-                script.state = State.UNLOADING
-                script.send((P.UNLOAD,))
-        for script in list(self.scripts):
-            while not script.dead and time.monotonic() < end:
-                try:
-                    msg = script.inbox.get(timeout=max(0.0, end - time.monotonic()))
-                except queue.Empty:
-                    break
-                self._handle(script, msg)
-        for script in list(self.scripts):
-            if script.worker is not None and not script.dead:
-                spawning.kill(script.worker)
-                script.worker.process.join(1.0)
-                self._mark_dead(script)
-        self.backend.unhook(self._close_hook)
-        self._closing = True
-        os.write(self._wake_w, b"x")
-        self._thread.join(2.0)
-        for fd in (self._wake_r, self._wake_w):
-            os.close(fd)
-        shutil.rmtree(self._runtime_dir, ignore_errors=True)
-        spawning.release()
+        unloads the client or quits: HexChat must be gone within 1 s of the
+        user quitting, whatever the workers do, so the budget is short."""
+        try:
+            end = time.monotonic() + timeout
+            with self._lock:
+                alive = list(self._watched)  # reloaded-away copies still unloading too
+            everyone = self.scripts + [s for s in alive if s not in self.scripts]
+            now = time.monotonic()
+            for script in everyone:
+                script.life.intent = endings.QUIT
+                if script.worker is None or script.dead:
+                    continue
+                # Stuck in a callback, not kept up with (its UNLOAD would queue
+                # behind its events) or SIGSTOPped: it would not unload in time.
+                if (script.late or not script.slow.should_wait(now, script.deadline_ms / 1000.0)
+                        or process_tree.is_stopped(script.worker.pid)):
+                    spawning.kill(script.worker)
+                elif script.state in (State.STARTING, State.RUNNING):
+                    self._drop_hooks(script)
+                    script.state = State.UNLOADING
+                    script.send((P.UNLOAD,))
+            for script in everyone:
+                while not script.dead and time.monotonic() < end:
+                    if script.worker is not None and not script.worker.process.is_alive():
+                        self._mark_dead(script)  # exited: what it still queued (a flood) is moot
+                        break
+                    try:
+                        msg = script.inbox.get(timeout=max(0.0, end - time.monotonic()))
+                    except queue.Empty:
+                        break
+                    self._handle(script, msg)
+            for script in everyone:
+                if script.worker is not None and not script.dead:
+                    spawning.kill(script.worker)
+                    self._mark_dead(script)
+            self.backend.unhook(self._close_hook)
+            self._closing = True
+            os.write(self._wake_w, b"x")
+            self._thread.join(2.0)
+            for fd in (self._wake_r, self._wake_w):
+                os.close(fd)
+        finally:  # whatever went wrong above, nothing is left behind
+            shutil.rmtree(self._runtime_dir, ignore_errors=True)
+            spawning.release()
 
-    def report(self, script: Script, kind: str, text: str) -> None:
+    def log(self, script: Script) -> List[str]:
+        """``/sandbox log NAME``: the script's last reports and the last lines
+        its worker wrote to stderr (kept after the worker's file is gone)."""
+        tail = script.life.stderr_tail
+        if not script.dead and script.worker is not None:
+            tail = spawning.stderr_tail(script.worker.stderr_path, lines=20)
+        return endings.log_lines(self.reports, script.label, tail)
+
+    def report(self, script: Script, kind: str, text: str,
+               details: Optional[List[str]] = None) -> None:
         """Tell the user, once, in the tab they are looking at."""
-        report = Report(script.label, kind, text)
+        report = Report(script.label, kind, text, list(details or []))
         self.reports.append(report)
         if self.on_report is not None:
             self.on_report(report)
@@ -313,10 +341,14 @@ class Sandbox:
 
     # ========================================================= main thread
     def _start(self, script: Script) -> None:
-        script.worker = spawning.start_worker(
-            script.path, context=self.backend.get_context(), python=script.python,
-            runtime_dir=self._runtime_dir, memory_limit_mb=self.memory_limit_mb,
-            spin_us=self.spin_us)
+        try:
+            script.worker = spawning.start_worker(
+                script.path, context=self.backend.get_context(), python=script.python,
+                runtime_dir=self._runtime_dir, memory_limit_mb=self.memory_limit_mb,
+                spin_us=self.spin_us)
+        except OSError as exc:  # e.g. a configured Python that does not exist
+            raise SandboxError(f"{script.label} could not start: {exc.strerror or exc} "
+                               f"({script.python or spawning.default_python()})") from None
         script.waiter = SpinWaiter(self.spin_us)
         with self._lock:
             self._watched.append(script)
@@ -438,7 +470,7 @@ class Sandbox:
                 return None
             with script.read_lock:
                 data = conn.recv_bytes(codec.MAX_MESSAGE_BYTES)
-        except EOFError:
+        except (EOFError, ConnectionResetError):  # a killed worker: its end, not a bad message
             script.eof = True
             return None
         except OSError as exc:
@@ -455,15 +487,16 @@ class Sandbox:
         if call_id in script.awaiting:
             script.replies[call_id] = msg  # an outer wait will pick it up
             return
+        now = time.monotonic()
+        if script.slow.answered(call_id, now, script.deadline_ms / 1000.0):
+            return  # a one-way delivery: its eat value no longer matters
         if call_id in script.abandoned:
             script.abandoned.discard(call_id)
             if script.late_call == call_id:
+                # Back, but not waited on until it keeps up (slow_policy);
+                # the user was told once, at the stall.
                 script.late_call = None
-                took = time.monotonic() - script.late_since
-                self.report(script, "recovered",
-                            f"hexsandbox: {script.label} is answering again after {took:.1f} s "
-                            f"({script.missed_events} events went on without it).")
-                script.missed_events = 0
+                script.slow.late_answer(now)
 
     def _context_closed(self, word: List[str], word_eol: List[str], server_time: int) -> int:
         handle = self.backend.get_context()  # HexChat runs the hook in the closing context
@@ -517,12 +550,20 @@ class Sandbox:
         """A hook fired in HexChat: ask the worker, wait at most its deadline."""
         if script.dead or script.state not in (State.STARTING, State.RUNNING):
             return 0
-        if script.late:
-            script.missed_events += 1
-            return 0
         call_id = next(self._ids)
         ctx = self.backend.get_context()
-        if not script.send((P.CALL, call_id, hook_id, ctx, [word, word_eol, server_time])):
+        msg = (P.CALL, call_id, hook_id, ctx, [word, word_eol, server_time])
+        now = time.monotonic()
+        if script.late or not script.slow.should_wait(now, script.deadline_ms / 1000.0):
+            # Not waited on (slow_policy): delivered, uneaten, or dropped if
+            # the worker is not reading its pipe.
+            if script.worker is not None and script.slow.can_send_one_way() \
+                    and slow_policy.room_to_send(script.worker.conn.fileno()) and script.send(msg):
+                script.slow.sent_one_way(call_id, now)
+            else:
+                script.missed_events += 1
+            return 0
+        if not script.send(msg):
             return 0
         reply = self._wait_reply(script, call_id, script.deadline_ms / 1000.0)
         if reply is None:
@@ -538,10 +579,13 @@ class Sandbox:
         script.late_since = time.monotonic()
         script.late_what = what
         script.late_count += 1
+        script.slow.stalled(script.late_since)
+        keep_up = f"{slow_policy.KEEP_UP_S:.0f} s"
         self.report(script, "late",
                     f"hexsandbox: {script.label} did not answer {what} within "
-                    f"{script.deadline_ms} ms; HexChat goes on without it. "
-                    f"/sandbox stack {script.label} shows where it is stuck.")
+                    f"{script.deadline_ms} ms; HexChat no longer waits for it (its hooks still "
+                    f"run, uneaten) until it keeps up for {keep_up} or /sandbox restart "
+                    f"{script.label}. /sandbox stack {script.label} shows where it is stuck.")
 
     def _fire_timer(self, script: Script, hook_id: int) -> bool:
         """A timer is due. Timers do not eat anything, so HexChat does not
@@ -580,33 +624,40 @@ class Sandbox:
 
     # ------------------------------------------------------------- deaths
     def _reap(self, script: Script) -> None:
-        """The worker process ended: clean up and say what happened, once."""
+        """The worker process ended: clean up and say what happened, once,
+        in one line (``endings``); only a crash after a good load restarts."""
         self._mark_dead(script)
         self._drop_hooks(script)
-        code = script.exitcode
-        if script.state is State.UNLOADING and code == 0:
-            script.state = State.STOPPED
-        if script.state in (State.STOPPED, State.FAILED):
-            self._forget(script)
+        if script.state is State.FAILED or (script.state is State.STOPPED and not script.life.intent):
+            self._forget(script)  # the worker, or _drop_broken, has said why
             return
-        was_starting = script.state is State.STARTING
+        tail = script.life.stderr_tail
+        ending = endings.describe(script.label, script.path, life=script.life,
+                                  loaded=script.state is not State.STARTING,
+                                  exitcode=script.exitcode, tail=tail,
+                                  memory_limit_mb=self.memory_limit_mb)
+        if not ending.restartable:
+            script.state = State.STOPPED if script.life.intent else State.FAILED
+            if ending.kind:
+                self.report(script, ending.kind, ending.text, tail)
+            if script.life.intent:
+                self._forget(script)
+            return
         script.state = State.CRASHED
-        how = spawning.exit_description(code)
-        tail = spawning.crash_summary(script.worker.stderr_path, script.path) if script.worker else []
-        where = "while loading" if was_starting else "and was stopped"
-        text = f"hexsandbox: {script.label} crashed {where} ({how})."
-        if tail:
-            text += " Last output: " + " | ".join(tail)
-        self.report(script, "crash", text)
-        self._maybe_restart(script)
+        self._maybe_restart(script, ending.text, tail)
 
     def _mark_dead(self, script: Script) -> None:
         if script.dead:
             return
         script.dead = True
         if script.worker is not None:
-            script.worker.process.join(0.5)
+            spawning.ended(script.worker)  # its group too: nothing it started lives on
             script.exitcode = script.worker.process.exitcode
+            script.life.stderr_tail = spawning.stderr_tail(script.worker.stderr_path, lines=40)
+            try:
+                os.unlink(script.worker.stderr_path)
+            except OSError:
+                pass
             try:
                 script.worker.conn.close()
             except OSError:
@@ -629,37 +680,40 @@ class Sandbox:
 
     def _kill_if_alive(self, script: Script) -> bool:
         if not script.dead and script.worker is not None:
+            if script.state is State.UNLOADING:
+                script.life.stopped_after_grace = True
             spawning.kill(script.worker)
         return False
 
     def _forget(self, script: Script) -> None:
         if script in self.scripts and script.dead:
             self.scripts.remove(script)
-            if script.worker is not None:
-                try:
-                    os.unlink(script.worker.stderr_path)
-                except OSError:
-                    pass
 
-    def _maybe_restart(self, script: Script) -> None:
+    def _maybe_restart(self, script: Script, text: str, details: List[str]) -> None:
+        """Report the crash in one line, with what happens next."""
         policy = self.restart
-        if policy is None:
+        script.crash_times, plan = next_restart(policy, script.crash_times, time.monotonic())
+        again_how = f"/sandbox restart {script.label} starts it again"
+        if plan is None:
+            if policy is None:
+                self.report(script, "crash", f"{text}; {again_how}.", details)
+            else:
+                self.report(script, "crash",
+                            f"{text}; it crashed {len(script.crash_times)} times in "
+                            f"{window_text(policy)}, so it stays stopped: {again_how}.", details)
             return
-        now = time.monotonic()
-        script.crash_times = [t for t in script.crash_times if now - t < policy.window_s] + [now]
-        crashes = len(script.crash_times)
-        if crashes > policy.max_crashes:
-            self.report(script, "restart",
-                        f"hexsandbox: {script.label} crashed {crashes} times in "
-                        f"{policy.window_s:.0f} s; not restarting it again.")
-            return
-        delay = policy.first_delay_ms * 2 ** (crashes - 1)
-        self.report(script, "restart", f"hexsandbox: restarting {script.label} in {delay / 1000:.0f} s.")
+        delay, attempt = plan
+        self.report(script, "crash", f"{text}; restarting in {delay / 1000:g} s "
+                    f"({attempt} of {policy.max_restarts if policy else 0})", details)
 
         def again() -> bool:
-            if script in self.scripts and script.state is State.CRASHED:
+            if not self._closing and script in self.scripts and script.state is State.CRASHED:
                 self.scripts.remove(script)
-                fresh = self.load(script.path, deadline_ms=script.deadline_ms, python=script.python)
+                try:
+                    fresh = self.load(script.path, deadline_ms=script.deadline_ms, python=script.python)
+                except SandboxError as exc:  # its file is gone, say; not retried
+                    self.report(script, "failed", f"hexsandbox: {exc}")
+                    return False
                 fresh.crash_times = script.crash_times
             return False
 
@@ -736,7 +790,7 @@ class Sandbox:
                     if not conn.poll(0):
                         break
                     data = conn.recv_bytes(codec.MAX_MESSAGE_BYTES)
-                except EOFError:
+                except (EOFError, ConnectionResetError):  # a killed worker: its end, not a bad message
                     script.eof = True
                     break
                 except OSError as exc:  # oversized message or broken pipe

@@ -31,7 +31,7 @@ import traceback
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional
 
-from . import codec, proxy
+from . import codec, limits, proxy
 from . import protocol as P
 from .spinwait import SpinWaiter
 
@@ -118,6 +118,9 @@ class WorkerRuntime:
     # ---- sending ---------------------------------------------------------
     def _send(self, msg: tuple) -> None:
         data = codec.encode(msg)
+        if len(data) > codec.MAX_MESSAGE_BYTES:  # refused here, the script survives
+            limits.refuse_oversized(str(msg[2]) if msg[0] in (P.NOTE, P.REQUEST) else "reply",
+                                    len(data), codec.MAX_MESSAGE_BYTES)
         with self._send_lock:
             if self.lost:
                 raise ConnectionLost("hexsandbox client is gone")
