@@ -33,6 +33,7 @@ from . import codec, dispatch, endings, process_tree, slow_policy, spawning
 from . import protocol as P
 from .api_table import Call
 from .backend import Backend
+from .environments.hints import missing_module_hint
 from .restart_policy import RestartPolicy, next_restart, window_text
 from .spinwait import SpinWaiter, default_spin_us
 
@@ -610,6 +611,9 @@ class Sandbox:
         script.load_error = str(args[0]) if args else "failed to load"
         script.state = State.FAILED
         self._drop_hooks(script)
+        hint = missing_module_hint(script.load_error, os.path.basename(script.path))
+        if hint:
+            self.report(script, "hint", hint)
 
     def _note_timer_done(self, script: Script, args: List[Any]) -> None:
         if len(args) != 2 or type(args[0]) is not int:
