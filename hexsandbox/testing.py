@@ -15,6 +15,7 @@ from typing import Any, Callable, List, Optional, Union
 
 from .client import RestartPolicy, Sandbox, Script, State
 from .emulator import Emulator
+from .emulator.sandbox_loader import SandboxLoader
 from .environments.prepare import python_for_script
 
 
@@ -35,6 +36,9 @@ class EmulatedClient:
                 self.emu.join(channel, users=users if users is not None else ["alice", "bob"])
         self.sandbox = Sandbox(self.emu, deadline_ms=deadline_ms, python=python, restart=restart,
                                spin_us=spin_us)
+        # `/py load`, `/py unload`, `/py list` typed in the emulator go through
+        # this sandbox, as HexChat's Python plugin commands would.
+        self.emu.attach_python_loader(SandboxLoader(self.sandbox))
         self._counter = 0
 
     # ------------------------------------------------------------- scripts

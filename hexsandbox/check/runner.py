@@ -12,7 +12,7 @@ import tempfile
 import time
 from typing import List
 
-from ..client import State
+from ..client import SandboxError, State
 from . import scenario
 from .verdicts import Result, finish, new_result
 
@@ -53,7 +53,11 @@ def check_script(path: str, deadline_ms: int = 2000, load_timeout_s: float = LOA
         client = EmulatedClient(config, nick=scenario.NICK, channel=scenario.CHANNEL,
                                 deadline_ms=deadline_ms)
         try:
-            script = client.load(path, wait=False)
+            try:
+                script = client.load(path, wait=False)
+            except SandboxError as exc:  # e.g. its declared packages could not be installed
+                result["load_error"] = str(exc)
+                return finish(result, time.monotonic() - started)
             try:
                 client.wait_for(lambda: script.state is not State.STARTING or script.dead,
                                 load_timeout_s, f"{script.label} to load")
