@@ -17,15 +17,13 @@ import os
 from typing import Any, Callable, List, Optional
 
 from . import __version__, spawning
+from .api_table import EAT_ALL, EAT_NONE, PRI_HIGH
 from .backend import Backend
 from .client import RestartPolicy, Sandbox, SandboxError, Script, State
 from .commands import HELP, SandboxCommands
 from .config import Settings, load_settings, sandbox_dir
 from .environments.command import DepsCommand
 from .environments.service import Environments
-
-EAT_NONE, EAT_ALL = 0, 3
-PRI_HIGH = 64
 
 #: How often the start line checks whether autoload has settled, and how long
 #: it waits for a script that neither loads nor fails (it is then named as
