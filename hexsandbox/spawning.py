@@ -21,6 +21,7 @@ import multiprocess
 import multiprocess.spawn
 
 from . import worker
+from .perl import process as perl_process
 
 #: set_executable() is global to the spawn context; starts are serialised.
 _START_LOCK = threading.Lock()
@@ -75,7 +76,14 @@ def private_runtime_dir() -> str:
 def start_worker(script_path: str, *, context: Optional[int], python: Optional[str],
                  runtime_dir: str, memory_limit_mb: int = 0, spin_us: int = 0) -> StartedWorker:
     """Spawn one worker for ``script_path``; returns at once (the script loads
-    in the background and reports ``loaded``/``load_failed``)."""
+    in the background and reports ``loaded``/``load_failed``). A ``.pl``
+    script gets the Perl worker (``hexsandbox.perl.process``)."""
+    if perl_process.is_perl_script(script_path):
+        fd, stderr_path = tempfile.mkstemp(prefix="worker-", suffix=".stderr", dir=runtime_dir)
+        os.close(fd)
+        process, conn = perl_process.start_perl_worker(
+            script_path, context=context, stderr_path=stderr_path, memory_limit_mb=memory_limit_mb)
+        return StartedWorker(process, conn, stderr_path)
     ctx = multiprocess.get_context("spawn")
     parent_conn, child_conn = ctx.Pipe(duplex=True)
     fd, stderr_path = tempfile.mkstemp(prefix="worker-", suffix=".stderr", dir=runtime_dir)

@@ -26,6 +26,8 @@ from typing import Any, Callable, Dict, List, Optional
 from .. import dispatch, spawning
 from ..api_table import CONTROL_NOTES
 from ..backend import Backend
+from ..perl import client as perl_client
+from ..perl.process import is_perl_script
 from ..rpc import messages as M
 from ..rpc import trace
 from ..rpc.session import Session, SessionClosed
@@ -295,7 +297,8 @@ class Sandbox(HookForwarding):
         control = _CONTROL_NOTES.get(method)
         if control is not None:
             return control(self, script, args)
-        handler = self._handlers.get(method)
+        handlers = perl_client.HANDLERS if is_perl_script(script.path) else self._handlers
+        handler = handlers.get(method)
         if handler is None:
             raise dispatch.CallError("AttributeError", f"hexsandbox: unknown call {method!r}")
         return handler(self, script, ctx, args)
