@@ -74,7 +74,7 @@ class SandboxCommands:
 
     def cmd_load(self, arg: str) -> None:
         if not arg:
-            raise SandboxError("load what? Usage: /sandbox load <file.py>")
+            raise SandboxError("load what? Usage: /sandbox load <file.py|file.pl>")
         script = self.sandbox.load(self.resolve(arg))
         self._say(f"hexsandbox: starting {os.path.basename(script.path)} (pid {script.pid}).")
 
@@ -130,9 +130,9 @@ class SandboxCommands:
 
     def cmd_migrate(self, arg: str) -> None:
         if not arg:
-            raise SandboxError("migrate what? Usage: /sandbox migrate <file.py>")
+            raise SandboxError("migrate what? Usage: /sandbox migrate <file.py|file.pl>")
         source = arg if os.path.isabs(arg) else os.path.join(self.config_dir, "addons", arg)
-        if not source.endswith(".py") or not os.path.isfile(source):
+        if not source.endswith((".py", ".pl")) or not os.path.isfile(source):
             raise SandboxError(f"no in-process script {source}")
         target = os.path.join(sandbox_dir(self.config_dir), os.path.basename(source))
         if os.path.exists(target):
@@ -140,7 +140,9 @@ class SandboxCommands:
         # The Python plugin's own unload runs the script's unload hooks, so
         # whatever it saves on unload is in the shared pref store before the
         # sandboxed copy starts.
-        self.sandbox.backend.command(f"py unload {source}")
+        # (A Perl script: the Perl plugin's /unload runs its shutdown callback.)
+        unload = "unload" if source.endswith(".pl") else "py unload"
+        self.sandbox.backend.command(f"{unload} {source}")
         os.makedirs(os.path.dirname(target), exist_ok=True)
         shutil.move(source, target)
         script = self.sandbox.load(target)
