@@ -194,9 +194,12 @@ ISOLATION = {
     "sleeper.pl": 'HexChat::register("sleeper", "1", "");\n'
                   'HexChat::hook_print("Channel Message", sub { sleep 30 if $_[0][1] eq "sleepnow"; 0 });\n',
     "flooder.pl": 'use threads;\nHexChat::register("flooder", "1", "");\n'
+                  # One thread from the hook (a Perl thread clones the interpreter:
+                  # ~25 ms each here), which starts the four that flood.
                   'HexChat::hook_command("PFLOOD", sub {\n'
-                  '  my @t = map { my $n = $_; threads->create(sub { HexChat::print("flood $n $_") for 1..300 }) } 1..4;\n'
-                  '  threads->create(sub { $_->join for @t; HexChat::print("flood finished") })->detach;\n'
+                  '  threads->create(sub {\n'
+                  '    my @t = map { my $n = $_; threads->create(sub { HexChat::print("flood $n $_") for 1..300 }) } 1..4;\n'
+                  '    $_->join for @t; HexChat::print("flood finished") })->detach;\n'
                   '  return HexChat::EAT_ALL; });\n',
     "echo.pl": 'HexChat::register("echo", "1", "");\n'
                'HexChat::hook_print("Channel Message", sub { my ($w) = @_;\n'
@@ -270,7 +273,7 @@ def test_stack_of_a_stuck_perl_script(sandboxed_hexchat_factory, scripted_server
     (state,) = hc.wait_running("spinner")
     hc.command("sandbox stack spinner", "#test")
     lines = _wait_line(hc, lambda l: l.startswith("hexsandbox: stack of spinner"))
-    assert "idle: waiting for events" in lines
+    assert "  idle: waiting for events" in lines
     hc.command("PSPIN", "#test")
     hc.command("sandbox stack spinner", "#test")
     lines = _wait_line(hc, lambda l: "spin_forever" in l, what="the Perl stack")
