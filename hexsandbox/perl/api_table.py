@@ -81,6 +81,8 @@ class PerlCall:
     wire_order: Optional[Tuple[int, ...]] = None
     #: For emit_print: the event's own arguments, padded to 4 strings.
     varargs: bool = False
+    #: Fewer arguments the XS function accepts (find_context: 0 to 2).
+    min_args: Optional[int] = None
 
     @property
     def full_name(self) -> str:
@@ -131,7 +133,7 @@ CALLS: Tuple[PerlCall, ...] = (
              wire="get_list", result=Result.ROWS),
     PerlCall("find_context", H, (("channel", Arg.TRUE_STR), ("server", Arg.TRUE_STR)), PerlTraffic.TWOWAY,
              "A context handle by channel and/or server, or undef.", wire="find_context",
-             result=Result.HANDLE, wire_order=(1, 0)),
+             result=Result.HANDLE, wire_order=(1, 0), min_args=0),
     PerlCall("set_context", I, (("context", N),), PerlTraffic.TWOWAY,
              "Make a context current; 1, or 0 if it no longer exists.", wire="Context.set",
              result=Result.INT),
@@ -171,7 +173,8 @@ CALLS: Tuple[PerlCall, ...] = (
              "Watch a file descriptor of the script's own process (the worker's loop "
              "selects on it); the callback gets ($fd, $flags, $data)."),
     PerlCall("unhook", I, (("hook", N),), PerlTraffic.LOCAL,
-             "Remove a hook of this script; returns its data."),
+             "Remove a hook of this script. Returns the hook handle it was given: perl.c "
+             "pushes the data after its argument and returns one value, its argument."),
     PerlCall("register", I, (("name", S), ("version", S), ("description", S), ("filename", S)),
              PerlTraffic.LOCAL,
              "Name the script for the Plugins and Scripts window (sent with 'loaded')."),

@@ -54,12 +54,12 @@ def _q(text: str) -> str:
 def _stub(call: PerlCall) -> List[str]:
     names = [p for p, _ in call.params]
     usage = f"Usage: {call.full_name}({', '.join(names)}{', ...' if call.varargs else ''})"
-    need = len(call.params)
+    need = len(call.params) if call.min_args is None else call.min_args
     args = [f"{_COERCE[kind]}($_[{i}])" for i, (_, kind) in enumerate(call.params)]
     if call.wire_order is not None:
         args = [args[i] for i in call.wire_order]
     if call.varargs:
-        args.append(f"_pad4(@_[{need}..$#_])")
+        args.append(f"_pad4(@_[{len(call.params)}..$#_])")
         args.append("0")  # emit_print's time
     lines = [f"# {call.doc}", f"sub {call.full_name} {{"]
     if need:

@@ -96,7 +96,6 @@ sub HexChat::Internal::get_list {
 }
 # A context handle by channel and/or server, or undef.
 sub HexChat::find_context {
-    if (@_ < 2) { HexChat::Internal::print('Usage: HexChat::find_context(channel, server)'); return; }
     my $r = HexSandbox::Worker::twoway('find_context', _true_str($_[1]), _true_str($_[0]));
     return $r;
 }

@@ -347,6 +347,16 @@ sub _thread_list {
 # ---- callbacks ------------------------------------------------------------------------
 sub _say { HexChat::Internal::print($_[0]) }
 
+# perl.c calls hook and timer callbacks with G_EVAL | G_KEEPERR: a die
+# becomes the warning "\t(in cleanup) MESSAGE" (to $SIG{__WARN__}, which
+# prints it, unless the script replaced it) and the callback's value is
+# undef, i.e. 0: EAT_NONE for a hook, REMOVE for a timer.
+sub _died {
+    my ($error) = @_;
+    warn "\t(in cleanup) $error";
+    return 0;
+}
+
 sub _words_until_empty {
     my ($list) = @_;
     my @out;
@@ -364,10 +374,7 @@ sub _run_hook {
     $hook->{depth}++;
     my $ret = eval { scalar $hook->{cb}->(@args) };
     $hook->{depth}--;
-    if ($@) {
-        _say("Error in $hook->{kind} callback $@");
-        return $hook->{kind} eq 'command' ? HexChat::EAT_HEXCHAT() : HexChat::EAT_NONE();
-    }
+    return _died($@) if $@;
     no warnings;
     return int($ret // 0);
 }
@@ -378,7 +385,7 @@ sub _fire_timer {
     $CTX = $hook->{ctx} if defined $hook->{ctx};        # perl.c: timers keep their context
     my $ret = eval { scalar $hook->{cb}->($hook->{data}) };
     my $keep;
-    if ($@) { _say("Error in timer callback $@"); $keep = 1 }    # EAT_ALL: kept
+    if ($@) { $keep = _died($@) }
     else { no warnings; $keep = int($ret // 0) != 0 }
     delete $HOOKS{$id} unless $keep;
     oneway('timer_done', 0 + $id, $keep ? Data::MessagePack::true() : Data::MessagePack::false());
@@ -413,7 +420,7 @@ sub remove_hook {
     my ($id) = @_;
     my $hook = delete $HOOKS{$id} or return;
     oneway('unhook', 0 + $id) unless $hook->{kind} eq 'fd';
-    return ($hook->{data});
+    return ($id);   # what perl.c's XS unhook really returns (see the table)
 }
 
 # ---- loading and unloading ---------------------------------------------------------------
