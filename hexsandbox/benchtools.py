@@ -123,9 +123,9 @@ def write_results(path: str, results: Dict[str, Any], argv: List[str], script: s
 
 def measure_in_host(n: int = 5000) -> Dict[str, Dict[str, float]]:
     """Run inside HexChat (e2e control eval): floor and sandboxed hook, same run."""
-    import hexsandbox.host as host
+    import hexsandbox.loader as loader
 
-    sandbox = host._HOST.sandbox
+    sandbox = loader.current_host().sandbox
     return interleaved({
         "raw pipe floor (in HexChat)": lambda k: pipe_floor_samples(k, sandbox.python),
         "sandboxed hook (in HexChat)":

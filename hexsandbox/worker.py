@@ -54,7 +54,8 @@ class WorkerConfig:
     memory_limit_mb: int = 0
     compat_dir: Optional[str] = None
     spin_us: int = 0  # see spinwait
-    name: str = "worker"  # for the trace
+    #: API rows beyond hexsandbox.api_table.CALLS (see Sandbox(extra_calls=)).
+    extra_calls: tuple = ()
 
 
 @dataclass
@@ -436,14 +437,15 @@ def proxy_module(name: str) -> Any:
     return sys.modules.get(name) or proxy.build_module(RUNTIME, name)
 
 
-def _install_modules(runtime: WorkerRuntime, compat_dir: Optional[str]) -> None:
+def _install_modules(runtime: WorkerRuntime, compat_dir: Optional[str],
+                     extra_calls: tuple = ()) -> None:
     """Make ``import hexchat`` and ``import xchat`` give the proxy."""
     global RUNTIME
     RUNTIME = runtime
     if compat_dir and compat_dir not in sys.path:
         sys.path.insert(0, compat_dir)
     for name in ("hexchat", "xchat"):
-        sys.modules[name] = proxy.build_module(runtime, name)
+        sys.modules[name] = proxy.build_module(runtime, name, extra_calls)
 
 
 def _redirect_fd_stderr(path: Optional[str]) -> None:
@@ -477,7 +479,7 @@ def main(conn: Any, config: WorkerConfig) -> None:
     # kept so that it does not close the fd).
     runtime = WorkerRuntime(conn.fileno(), config.context, config.spin_us)
     runtime.connection = conn
-    _install_modules(runtime, config.compat_dir)
+    _install_modules(runtime, config.compat_dir, config.extra_calls)
     out = _Stdout(runtime)
     sys.stdout = sys.stderr = out  # type: ignore[assignment]
     sys.argv = ["<hexchat>"]

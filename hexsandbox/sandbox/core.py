@@ -21,10 +21,10 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from .. import dispatch, spawning
-from ..api_table import CONTROL_NOTES
+from ..api_table import CALLS, CONTROL_NOTES, Call
 from ..backend import Backend
 from ..perl import client as perl_client
 from ..perl.process import is_perl_script
@@ -41,9 +41,10 @@ SERVE_BUDGET_S = 0.005
 SERVE_BUDGET_BYTES = 256 * 1024
 
 #: The largest message a worker may send (a bigger one drops it at once):
-#: far above any real call (HexChat lines are at most a few KB), small
-#: enough that decoding the worst case stays within a few milliseconds.
-MAX_FRAME_FROM_WORKER = 1024 * 1024
+#: far above any real call (IRC lines are 512 bytes, pluginprefs 512), small
+#: enough that the worst body to decode (256 KiB of empty arrays) takes
+#: ~45 ms, well inside a hook's deadline (benchmarks/codec.py).
+MAX_FRAME_FROM_WORKER = 256 * 1024
 
 #: How long the client waits for room in a worker's socket before it
 #: decides the worker stopped reading and drops it.
@@ -60,8 +61,11 @@ class Sandbox(HookForwarding):
                  deadline_ms: int = 500, memory_limit_mb: int = 0,
                  restart: Optional[RestartPolicy] = None,
                  on_report: Optional[Callable[[Report], None]] = None,
-                 spin_us: Optional[int] = None) -> None:
+                 spin_us: Optional[int] = None, extra_calls: Sequence[Call] = ()) -> None:
         self.backend = backend
+        #: API rows beyond the table's (a backend method serves each): both
+        #: sides are generated from them, as from the table's own rows.
+        self.extra_calls = tuple(extra_calls)
         #: Poll pipes this long before sleeping on them (None: spinwait's default).
         self.spin_us = default_spin_us() if spin_us is None else spin_us
         self.python = python
@@ -71,7 +75,8 @@ class Sandbox(HookForwarding):
         self.on_report = on_report
         self.scripts: List[Script] = []
         self.reports: List[Report] = []
-        self._handlers = dispatch.HANDLERS
+        self._handlers = (dispatch.build_handlers(CALLS + self.extra_calls) if self.extra_calls
+                          else dispatch.HANDLERS)
         self._runtime_dir = spawning.private_runtime_dir()
         self._dispatcher = Dispatcher(
             on_readable=self._schedule,
@@ -218,14 +223,22 @@ class Sandbox(HookForwarding):
         script.worker = spawning.start_worker(
             script.path, context=self.backend.get_context(), python=script.python,
             runtime_dir=self._runtime_dir, memory_limit_mb=self.memory_limit_mb,
-            spin_us=self.spin_us)
+            spin_us=self.spin_us, extra_calls=self.extra_calls)
         session = Session(script.worker.conn.fileno(), peer=os.path.basename(script.path),
                           max_frame=MAX_FRAME_FROM_WORKER, acks=True,
                           send_timeout=SEND_TIMEOUT_S, spin_us=self.spin_us,
                           trace=trace.from_environment())
-        session.on_owner_done = lambda: self.backend.call_soon(lambda: self._give_back(script))
+        session.on_owner_done = lambda: self._owner_done(script)
         script.session = session
         self._dispatcher.watch(script)
+
+    def _owner_done(self, script: Script) -> None:
+        """The main thread stopped reading this worker's socket itself:
+        serve what it read past its answer, and give the socket back."""
+        session = script.session
+        if session is not None and session.inbox:
+            self._schedule(script)
+        self.backend.call_soon(lambda: self._give_back(script))
 
     def _give_back(self, script: Script) -> None:
         """Hand the socket back to the dispatcher when HexChat is idle, not
