@@ -123,14 +123,20 @@ HexChat::register("perl_timers", "3.0", "differential: timers and prefs", sub {
     HexChat::print("shutdown: prefs " . join(",", map { "$_=" . HexChat::plugin_pref_list()->{$_} } sort keys %{HexChat::plugin_pref_list()}));
 });
 my $n = 0;
-HexChat::hook_command("PTSTART", sub {
+# Each timer starts the next, so the order cannot depend on machine load.
+sub keep_timer {
     HexChat::hook_timer(30, sub {
         $n++;
         HexChat::print("keep timer $n");
         return $n < 3 ? HexChat::KEEP : HexChat::REMOVE;
     });
-    HexChat::hook_timer(10, sub { HexChat::print("one-shot timer data=$_[0]"); return 0 }, { data => "td" });
-    HexChat::hook_timer(20, sub { HexChat::print("dying timer ran"); die "timer dies\n" });
+}
+HexChat::hook_command("PTSTART", sub {
+    HexChat::hook_timer(10, sub {
+        HexChat::print("one-shot timer data=$_[0]");
+        HexChat::hook_timer(10, sub { HexChat::print("dying timer ran"); keep_timer(); die "timer dies\n" });
+        return 0;
+    }, { data => "td" });
     return HexChat::EAT_ALL;
 });
 HexChat::hook_command("PPREFS", sub {
@@ -173,14 +179,16 @@ def perl_corpus() -> List[PerlScenario]:
             _cmd("PALIST"),
             _cmd("PACTX"),
             _cmd("unload perl_api.pl"),
+            # Sandboxed, the shutdown callback runs in the worker after /unload returns.
+            {"advance": 10, "until": "perl_api unloading"},
         ]),
         PerlScenario("perl_timers", "perl_timers.pl", TIMERS_PREFS, [
             _cmd("PPREFS"),
             _cmd("PTSTART"),
             {"advance": 200, "until": "keep timer 3"},
-            {"advance": 100, "until": "(in cleanup) timer dies"},
             _msg("alice", "an event"),
             {"advance": 10, "until": "after event: an event"},
             _cmd("unload perl_timers.pl"),
+            {"advance": 10, "until": "shutdown: prefs"},
         ]),
     ]
