@@ -60,6 +60,7 @@ my $MP = Data::MessagePack->new->utf8(1);
 
 # ---- hooks (main thread's interpreter) -----------------------------------------
 our %HOOKS;                     # id -> { kind, cb, data, ctx, depth, fd, flags }
+my %FD_HOOKS;                   # the hook_fd ones among them (the loop selects on them)
 my $NEXT_HOOK = 0;
 our %SCRIPT = (name => undef, version => undef, description => undef,
                shutdown => undef, registered => 0, filename => undef, package => undef);
@@ -76,7 +77,7 @@ sub _write_all {
     my $off = 0;
     my $len = length $data;
     while ($off < $len) {
-        my $n = POSIX::write($FD, substr($data, $off), $len - $off);
+        my $n = POSIX::write($FD, $off ? substr($data, $off) : $data, $len - $off);
         if (defined $n) { $off += $n; next }
         if ($! == EAGAIN || $! == EWOULDBLOCK || $! == EINTR) {
             my $win = '';
@@ -112,15 +113,18 @@ sub _ingest {
         return 0;
     }
     if ($n == 0) { _lost(); return 0 }
-    $RBUF .= $chunk;
-    my @bodies;
-    while (length($RBUF) >= 4) {
-        my $len = unpack('N', $RBUF);
+    # The buffer is shared (either reader may find a frame's second half);
+    # it is read and written once per read, parsed in a private copy.
+    my $buf = length($RBUF) ? $RBUF . $chunk : $chunk;
+    my ($pos, $end, @bodies) = (0, length $buf);
+    while ($end - $pos >= 4) {
+        my $len = unpack('N', substr($buf, $pos, 4));
         die "hexsandbox: a frame of $len bytes from the client\n" if $len > $MAX_FRAME;
-        last if length($RBUF) < 4 + $len;
-        push @bodies, substr($RBUF, 4, $len);
-        substr($RBUF, 0, 4 + $len, '');
+        last if $end - $pos < 4 + $len;
+        push @bodies, substr($buf, $pos + 4, $len);
+        $pos += 4 + $len;
     }
+    $RBUF = $pos < $end ? substr($buf, $pos) : '';
     _route($_) for @bodies;
     return 1;
 }
@@ -250,6 +254,7 @@ sub respond {
 # ---- the main thread's loop ---------------------------------------------------------
 sub _pop_inbox {
     return shift @LOCAL_INBOX if @LOCAL_INBOX;
+    return undef unless $RECEIVER;              # only the receiver fills the shared inbox
     my $body;
     { lock(@SHARED_INBOX); $body = shift @SHARED_INBOX; }
     return defined $body ? $MP->unpack($body) : undef;
@@ -289,9 +294,11 @@ sub _next_message {
     while (1) {
         my $msg = _pop_inbox();
         return $msg if $msg;
-        my @fd_hooks = grep { $_->{kind} eq 'fd' } values %HOOKS;
-        my @ready = _wait_readable(\@fd_hooks);
-        _run_fd_hook($_) for @ready;
+        if (%FD_HOOKS) {
+            _run_fd_hook($_) for _wait_readable([values %FD_HOOKS]);
+        } else {
+            _wait_readable(undef);
+        }
         lock($READ_LOCK);
         _ingest();
     }
@@ -411,14 +418,15 @@ sub add_hook {
 sub add_fd_hook {
     my ($fd, $cb, $flags, $data) = @_;
     my $id = ++$NEXT_HOOK;
-    $HOOKS{$id} = { id => $id, kind => 'fd', cb => $cb, data => $data, fd => $fd,
-                    flags => $flags, depth => 0 };
+    $HOOKS{$id} = $FD_HOOKS{$id} = { id => $id, kind => 'fd', cb => $cb, data => $data,
+                                     fd => $fd, flags => $flags, depth => 0 };
     return $id;
 }
 
 sub remove_hook {
     my ($id) = @_;
     my $hook = delete $HOOKS{$id} or return;
+    delete $FD_HOOKS{$id};
     oneway('unhook', 0 + $id) unless $hook->{kind} eq 'fd';
     return ($id);   # what perl.c's XS unhook really returns (see the table)
 }

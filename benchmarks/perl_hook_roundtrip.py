@@ -1,0 +1,92 @@
+"""Perl hook round trip beside the Python one and the pipe floor (issue 10).
+
+All measured in one run, in turn (``benchtools.interleaved``), on the emulator:
+
+* ``raw pipe floor``: a spawned worker answering ``send_bytes``/``recv_bytes``
+  ping-pong -- the least a cross-process synchronous call costs here;
+* ``python sandboxed hook``: a Python ``hook_print`` callback returning
+  EAT_NONE in its worker, reached through the client's forwarding hook;
+* ``perl sandboxed hook``: the same callback in Perl, in the Perl worker;
+* ``... + print``: the callback also prints a line (a one-way call the client
+  serves while it waits), the common shape of a real hook.
+
+The goal (issue 10) is a Perl round trip within 1.3x of the Python one.
+
+Usage: python benchmarks/perl_hook_roundtrip.py [--n 6000] [--rounds 3] [--json FILE]
+Prints a table and writes JSON (default benchmarks/results/perl_hook_roundtrip.json).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from typing import List, Optional
+
+from hexsandbox.benchtools import interleaved, pipe_floor_samples, sandboxed_hook_samples, write_results
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+PYTHON_SCRIPT = '''
+__module_name__ = "pybench"
+import hexchat
+def quiet(word, word_eol, userdata):
+    return hexchat.EAT_NONE
+def chatty(word, word_eol, userdata):
+    hexchat.prnt("seen " + word[1])
+    return hexchat.EAT_NONE
+hexchat.hook_print("Channel Message", quiet)
+hexchat.hook_print("Channel Action", chatty)
+'''
+
+PERL_SCRIPT = '''
+HexChat::register("plbench", "1", "");
+HexChat::hook_print("Channel Message", sub { return HexChat::EAT_NONE });
+HexChat::hook_print("Channel Action", sub { HexChat::print("seen $_[0][1]"); return HexChat::EAT_NONE });
+'''
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=6000, help="samples per measure, over all rounds")
+    parser.add_argument("--rounds", type=int, default=3, help="measures taken in turn this many times")
+    parser.add_argument("--json", default=os.path.join(HERE, "results", "perl_hook_roundtrip.json"))
+    args = parser.parse_args(argv)
+
+    from hexsandbox.testing import EmulatedClient
+
+    client = EmulatedClient(deadline_ms=5000, spin_us=0)
+    folder = tempfile.mkdtemp(prefix="perl-bench-")
+    perl_path = os.path.join(folder, "plbench.pl")
+    with open(perl_path, "w") as f:
+        f.write(PERL_SCRIPT)
+    try:
+        client.load(PYTHON_SCRIPT)
+        client.load(perl_path)
+        sb = client.sandbox
+        results = interleaved({
+            "raw pipe floor": pipe_floor_samples,
+            "python sandboxed hook": lambda k: sandboxed_hook_samples(sb, "pybench", "print 'Channel Message'", k),
+            "perl sandboxed hook": lambda k: sandboxed_hook_samples(sb, "plbench", "print 'Channel Message'", k),
+            "python hook + prnt": lambda k: sandboxed_hook_samples(sb, "pybench", "print 'Channel Action'", k),
+            "perl hook + print": lambda k: sandboxed_hook_samples(sb, "plbench", "print 'Channel Action'", k),
+        }, args.n, args.rounds)
+    finally:
+        client.close()
+
+    print(f"{'measure':<24} {'n':>6} {'median us':>10} {'p99 us':>9} {'mean us':>9}  round medians us")
+    for name, r in results.items():
+        rounds = " / ".join(f"{m:.1f}" for m in r["round_medians_us"])
+        print(f"{name:<24} {r['n']:>6} {r['median_us']:>10.1f} {r['p99_us']:>9.1f} "
+              f"{r['mean_us']:>9.1f}  {rounds}")
+    ratio = results["perl sandboxed hook"]["median_us"] / results["python sandboxed hook"]["median_us"]
+    ratio_print = results["perl hook + print"]["median_us"] / results["python hook + prnt"]["median_us"]
+    print(f"perl / python median: hook {ratio:.2f}x, hook + print {ratio_print:.2f}x (goal: <= 1.3x)")
+    write_results(args.json, results, argv, "benchmarks/perl_hook_roundtrip.py")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
