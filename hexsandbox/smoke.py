@@ -48,14 +48,15 @@ HOUR_MS = 3600 * 1000
 
 
 def find_scripts(paths: List[str]) -> List[str]:
-    """Every ``*.py`` under the given files and folders, sorted, no duplicates."""
+    """Every ``*.py`` and ``*.pl`` (docs/perl.md) under the given files and
+    folders, sorted, no duplicates."""
     found = []
     for path in paths:
         if os.path.isdir(path):
             for root, dirs, files in os.walk(path):
                 dirs[:] = sorted(d for d in dirs if not d.startswith((".", "__pycache__")))
-                found += [os.path.join(root, f) for f in sorted(files) if f.endswith(".py")]
-        elif path.endswith(".py") and os.path.isfile(path):
+                found += [os.path.join(root, f) for f in sorted(files) if f.endswith((".py", ".pl"))]
+        elif path.endswith((".py", ".pl")) and os.path.isfile(path):
             found.append(path)
     seen, unique = set(), []
     for path in found:

@@ -24,6 +24,7 @@ use Encode ();
 use Errno qw(EAGAIN EINTR EWOULDBLOCK);
 use POSIX ();
 use Scalar::Util ();
+use Time::HiRes ();
 use Data::MessagePack;
 
 use HexSandbox::Api;
@@ -55,6 +56,7 @@ my $MAX_FRAME = 64 * 1024 * 1024;
 my @LOCAL_INBOX;                # decoded messages the main thread read for itself
 my %MY_REPLIES;                 # msgid -> decoded response, main thread
 my $UNLOAD = 0;
+my $LEAVING = 0;                # in leave() or END: _lost must not pick the exit code
 
 my $MP = Data::MessagePack->new->utf8(1);
 
@@ -101,7 +103,7 @@ sub _lost {
     $LOST = 1;
     { lock(%REPLIES); cond_broadcast(%REPLIES); }
     { lock($SEND_LOCK); cond_broadcast($SEND_LOCK); }
-    if (is_main()) { POSIX::_exit(0) }
+    POSIX::_exit(0) if is_main() && !$LEAVING;
 }
 
 # Read what is ready and route it (read lock held). False at end of stream.
@@ -501,7 +503,7 @@ sub main {
     open STDOUT, '>&', \*STDERR;            # in process, STDOUT is HexChat's terminal
     my $script = $opt{'--script'};
     if (my $dir = $script =~ m{^(.*)/} ? $1 : undef) { chdir $dir }
-    load_script($script) or POSIX::_exit(0);
+    load_script($script) or leave(0);
     while (!$UNLOAD) {
         my $msg = _next_message();
         handle($msg);
@@ -511,7 +513,40 @@ sub main {
     oneway('unloading');
     run_shutdown();
     oneway('unloaded');
-    POSIX::_exit(0);
+    leave(0);
 }
+
+# Leave only once the client has acknowledged every notification we sent.
+# A Unix socket closed with bytes still unread in its receive queue (an
+# `ack` on its way) makes the peer's next read fail with ECONNRESET, and the
+# client would lose our last messages (load_failed, unloaded, the last
+# prints). The client acks what it has served, so once the count is 0 it
+# has read everything and nothing more is on its way. Bounded: 2 s.
+sub leave {
+    my ($code) = @_;
+    _drain_acks();
+    POSIX::_exit($code);
+}
+
+sub _drain_acks {
+    return unless defined $FD && is_main();
+    $LEAVING = 1;
+    my $end = Time::HiRes::time() + 2;
+    while (!$LOST) {
+        my $unacked;
+        { lock($SEND_LOCK); $unacked = $OUT_COUNT; }   # (a bare block: `last` here would only leave it)
+        last unless $unacked;
+        my $left = $end - Time::HiRes::time();
+        last if $left <= 0;
+        my $rin = '';
+        vec($rin, $FD, 1) = 1;
+        select(my $rout = $rin, undef, undef, $left);
+        lock($READ_LOCK);
+        _ingest();
+    }
+}
+
+# `exit` in a script ends the worker: what it sent before still arrives.
+END { _drain_acks() if $MAIN_TID == threads->tid }
 
 1;
