@@ -106,7 +106,8 @@ def generate_api_pm() -> str:
             "sub _str { _utf8(defined $_[0] ? \"$_[0]\" : '') }",
             "sub _opt_str { defined $_[0] ? _utf8(\"$_[0]\") : undef }",
             "sub _int { defined $_[0] ? int($_[0]) : 0 }",
-            "sub _true_str { my $v = $_[0]; (defined $v && ($v || Scalar::Util::looks_like_number($v))) ? _utf8(\"$v\") : undef }",
+            "sub _true_str { my $v = $_[0];"
+            " (defined $v && ($v || Scalar::Util::looks_like_number($v))) ? _utf8(\"$v\") : undef }",
             "sub _str_list { ref($_[0]) eq 'ARRAY' ? [map { _str($_) } @{$_[0]}] : [_str($_[0])] }",
             "sub _pad4 { my @a; for (@_) { last unless defined; push @a, \"$_\" } @a = @a[0..3] if @a > 4;"
             " push @a, '' while @a < 4; [@a] }",

@@ -130,7 +130,7 @@ def test_perl_script_runs_sandboxed_with_the_api(sandboxed_hexchat_factory, scri
     lines = _wait_line(hc, lambda l: l.startswith("users="))
     row = [l for l in lines if l.startswith("users=")][0]
     nick = hc.get_info("nick")
-    assert f"count=" in row and "chan=#test type=2" in row and f"me={nick}" in row, row
+    assert "count=" in row and "chan=#test type=2" in row and f"me={nick}" in row, row
 
     hc.command("PTHREAD", "#test")
     lines = _wait_line(hc, lambda l: l.startswith("thread done"))

@@ -104,7 +104,7 @@ HexChat::print("bool [" . HexChat::get_prefs("irc_conf_mode") . "] int " . HexCh
 
 
 def test_threads_calls_are_serialised_in_order(client, tmp_path):
-    script = _load(client, tmp_path, "thr.pl", r'''
+    _load(client, tmp_path, "thr.pl", r'''
 use threads;
 HexChat::register("thr", "1", "");
 HexChat::hook_command("GO", sub {

@@ -36,7 +36,8 @@ sub show {
         my ($word, $word_eol, $data) = @_;
         return HexChat::EAT_NONE if $word->[0] eq 'PING';
         my $eol = ref $word_eol eq 'ARRAY' ? join("|", @$word_eol) : "(data " . ($word_eol // 'undef') . ")";
-        HexChat::print("$tag word=" . join("|", map { $_ // 'undef' } @$word) . " eol=$eol data=" . ($data // 'undef'));
+        my $words = join("|", map { $_ // 'undef' } @$word);
+        HexChat::print("$tag word=$words eol=$eol data=" . ($data // 'undef'));
         return HexChat::EAT_ALL if ($word->[1] // '') =~ /swallow/;
         return HexChat::EAT_PLUGIN if ($word->[1] // '') =~ /stopme/;
         return HexChat::EAT_HEXCHAT if ($word->[1] // '') =~ /eatme/;
@@ -60,7 +61,8 @@ HexChat::hook_command("PHNEST", sub {
     return HexChat::EAT_ALL;
 });
 my $h = HexChat::hook_command("PHGONE", sub { HexChat::print("never"); 1 }, { data => "gone-data" });
-HexChat::print("unhook gave " . (HexChat::unhook($h) == $h ? "the hook" : "something else") . " then " . (scalar(() = HexChat::unhook($h))));
+my $gave = HexChat::unhook($h) == $h ? "the hook" : "something else";
+HexChat::print("unhook gave $gave then " . (scalar(() = HexChat::unhook($h))));
 Xchat::hook_command("PHX", sub { Xchat::print("xchat name works " . Xchat::EAT_XCHAT); return Xchat::EAT_ALL });
 HexChat::print("perl_hooks loaded");
 '''
@@ -120,7 +122,8 @@ HexChat::hook_command("PACTX", sub {
 TIMERS_PREFS = r'''
 use strict; use warnings;
 HexChat::register("perl_timers", "3.0", "differential: timers and prefs", sub {
-    HexChat::print("shutdown: prefs " . join(",", map { "$_=" . HexChat::plugin_pref_list()->{$_} } sort keys %{HexChat::plugin_pref_list()}));
+    my $prefs = HexChat::plugin_pref_list();
+    HexChat::print("shutdown: prefs " . join(",", map { "$_=$prefs->{$_}" } sort keys %$prefs));
 });
 my $n = 0;
 # Each timer starts the next, so the order cannot depend on machine load.
