@@ -8,7 +8,9 @@ All measured in one run, in turn (``benchtools.interleaved``), on the emulator:
   EAT_NONE in its worker, reached through the client's forwarding hook;
 * ``perl sandboxed hook``: the same callback in Perl, in the Perl worker;
 * ``... + print``: the callback also prints a line (a one-way call the client
-  serves while it waits), the common shape of a real hook.
+  serves while it waits), the common shape of a real hook;
+* the two hooks again with ``spin_us = 200`` (both sides poll before they
+  sleep; off by default below 4 CPUs).
 
 The goal (issue 10) is a Perl round trip within 1.3x of the Python one.
 
@@ -58,32 +60,39 @@ def main(argv: Optional[List[str]] = None) -> int:
     from hexsandbox.testing import EmulatedClient
 
     client = EmulatedClient(deadline_ms=5000, spin_us=0)
+    spinning = EmulatedClient(deadline_ms=5000, spin_us=200)
     folder = tempfile.mkdtemp(prefix="perl-bench-")
     perl_path = os.path.join(folder, "plbench.pl")
     with open(perl_path, "w") as f:
         f.write(PERL_SCRIPT)
     try:
-        client.load(PYTHON_SCRIPT)
-        client.load(perl_path)
-        sb = client.sandbox
+        for c in (client, spinning):
+            c.load(PYTHON_SCRIPT)
+            c.load(perl_path)
+        sb, sp = client.sandbox, spinning.sandbox
         results = interleaved({
             "raw pipe floor": pipe_floor_samples,
             "python sandboxed hook": lambda k: sandboxed_hook_samples(sb, "pybench", "print 'Channel Message'", k),
             "perl sandboxed hook": lambda k: sandboxed_hook_samples(sb, "plbench", "print 'Channel Message'", k),
             "python hook + prnt": lambda k: sandboxed_hook_samples(sb, "pybench", "print 'Channel Action'", k),
             "perl hook + print": lambda k: sandboxed_hook_samples(sb, "plbench", "print 'Channel Action'", k),
+            "python hook, spin 200 us": lambda k: sandboxed_hook_samples(sp, "pybench", "print 'Channel Message'", k),
+            "perl hook, spin 200 us": lambda k: sandboxed_hook_samples(sp, "plbench", "print 'Channel Message'", k),
         }, args.n, args.rounds)
     finally:
         client.close()
+        spinning.close()
 
-    print(f"{'measure':<24} {'n':>6} {'median us':>10} {'p99 us':>9} {'mean us':>9}  round medians us")
+    print(f"{'measure':<26} {'n':>6} {'median us':>10} {'p99 us':>9} {'mean us':>9}  round medians us")
     for name, r in results.items():
         rounds = " / ".join(f"{m:.1f}" for m in r["round_medians_us"])
-        print(f"{name:<24} {r['n']:>6} {r['median_us']:>10.1f} {r['p99_us']:>9.1f} "
+        print(f"{name:<26} {r['n']:>6} {r['median_us']:>10.1f} {r['p99_us']:>9.1f} "
               f"{r['mean_us']:>9.1f}  {rounds}")
     ratio = results["perl sandboxed hook"]["median_us"] / results["python sandboxed hook"]["median_us"]
     ratio_print = results["perl hook + print"]["median_us"] / results["python hook + prnt"]["median_us"]
-    print(f"perl / python median: hook {ratio:.2f}x, hook + print {ratio_print:.2f}x (goal: <= 1.3x)")
+    ratio_spin = results["perl hook, spin 200 us"]["median_us"] / results["python hook, spin 200 us"]["median_us"]
+    print(f"perl / python median: hook {ratio:.2f}x, hook + print {ratio_print:.2f}x, "
+          f"spinning {ratio_spin:.2f}x (goal: <= 1.3x)")
     write_results(args.json, results, argv, "benchmarks/perl_hook_roundtrip.py")
     return 0
 

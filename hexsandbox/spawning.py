@@ -83,7 +83,8 @@ def start_worker(script_path: str, *, context: Optional[int], python: Optional[s
         fd, stderr_path = tempfile.mkstemp(prefix="worker-", suffix=".stderr", dir=runtime_dir)
         os.close(fd)
         process, conn = perl_process.start_perl_worker(
-            script_path, context=context, stderr_path=stderr_path, memory_limit_mb=memory_limit_mb)
+            script_path, context=context, stderr_path=stderr_path, memory_limit_mb=memory_limit_mb,
+            spin_us=spin_us)
         return StartedWorker(process, conn, stderr_path)
     ctx = multiprocess.get_context("spawn")
     parent_conn, child_conn = ctx.Pipe(duplex=True)

@@ -66,14 +66,15 @@ class PerlProcess:
 
 
 def start_perl_worker(script_path: str, *, context: Optional[int], stderr_path: str,
-                      memory_limit_mb: int = 0) -> "tuple[PerlProcess, socket.socket]":
+                      memory_limit_mb: int = 0, spin_us: int = 0) -> "tuple[PerlProcess, socket.socket]":
     """Start ``perl worker.pl`` for one script; returns (process, our socket)."""
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
     theirs.setblocking(False)  # O_NONBLOCK belongs to the worker's end, set once here
     with open(stderr_path, "ab") as err:
         popen = subprocess.Popen(
             [perl_executable(), WORKER_PL, "--fd", str(theirs.fileno()),
-             "--ctx", "" if context is None else str(context), "--script", script_path],
+             "--ctx", "" if context is None else str(context), "--spin-us", str(max(0, spin_us)),
+             "--script", script_path],
             stdin=subprocess.DEVNULL, stdout=err, stderr=err, pass_fds=(theirs.fileno(),),
             close_fds=True, start_new_session=False)
     theirs.close()

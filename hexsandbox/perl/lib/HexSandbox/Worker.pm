@@ -276,7 +276,8 @@ sub _wait_readable {
             vec($ein, $h->{fd}, 1) = 1 if $h->{flags} & HexChat::FD_EXCEPTION();
         }
     }
-    my $n = select(my $rout = $rin, my $wout = $win, my $eout = $ein, undef);
+    my ($rout, $wout, $eout);
+    my $n = _select_spinning($rin, $win, $ein, \$rout, \$wout, \$eout);
     return () if $n <= 0;
     POSIX::read($WAKE_R, my $junk, 4096) if vec($rout, $WAKE_R, 1);
     my @ready;
@@ -290,6 +291,31 @@ sub _wait_readable {
         }
     }
     return @ready;
+}
+
+# hexsandbox/spinwait.py's adaptive spin (``spin_us``): poll a while before
+# sleeping, since waking a sleeping process costs more than the rest of a hook
+# round trip; a spin that ran out switches it off, a sleep shorter than the
+# spin would have been switches it back on.
+my $SPIN = 0;                   # seconds (0: off)
+my $SPINNING = 0;
+
+sub _select_spinning {
+    my ($rin, $win, $ein, $rout, $wout, $eout) = @_;
+    if ($SPINNING) {
+        my $end = Time::HiRes::time() + $SPIN;
+        while (1) {
+            my $n = select($$rout = $rin, $$wout = $win, $$eout = $ein, 0);
+            return $n if $n > 0;
+            last if Time::HiRes::time() >= $end;
+        }
+        $SPINNING = 0;
+        return select($$rout = $rin, $$wout = $win, $$eout = $ein, undef);
+    }
+    my $start = $SPIN ? Time::HiRes::time() : 0;
+    my $n = select($$rout = $rin, $$wout = $win, $$eout = $ein, undef);
+    $SPINNING = 1 if $SPIN && $n > 0 && Time::HiRes::time() - $start < $SPIN;
+    return $n;
 }
 
 sub _next_message {
@@ -492,6 +518,8 @@ sub main {
     $FD = $opt{'--fd'};
     $CTX = $opt{'--ctx'} eq '' ? undef : 0 + $opt{'--ctx'};
     $MAIN_TID = threads->tid;
+    $SPIN = ($opt{'--spin-us'} // 0) / 1e6;
+    $SPINNING = $SPIN > 0;
     pipe(my $r, my $w) or die "pipe: $!";
     ($WAKE_R, $WAKE_W) = (fileno $r, fileno $w);
     our @KEEP = ($r, $w);
