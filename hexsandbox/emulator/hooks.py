@@ -11,7 +11,7 @@ when the outermost dispatch ends.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, List, Optional
 
 # HexChat's hook type bits (plugin.c)
@@ -52,7 +52,6 @@ class Hook:
     interval: int = 0
     due: int = 0
     seq: int = 0
-    extra: dict = field(default_factory=dict)
 
     def __repr__(self) -> str:
         return "<Hook %s %r pri=%d%s>" % (
@@ -139,6 +138,15 @@ class HookList:
             if self._matches(self.hooks[i], kinds, name):
                 return i
         return None
+
+    @property
+    def dispatching(self) -> bool:
+        """True while hooks run (server lines must wait until it is over)."""
+        return self._depth > 0
+
+    def command_hooks(self) -> List[Hook]:
+        """Live command hooks in dispatch order (``/help``'s plugin list)."""
+        return [h for h in self.hooks if h.kind == COMMAND and not h.deleted]
 
     def timers(self) -> List[Hook]:
         return [h for h in self.hooks if h.kind == TIMER and not h.deleted]
