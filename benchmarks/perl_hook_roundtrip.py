@@ -20,27 +20,20 @@ Prints a table and writes JSON (default benchmarks/results/perl_hook_roundtrip.j
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import tempfile
 from typing import List, Optional
 
-from hexsandbox.benchtools import interleaved, pipe_floor_samples, sandboxed_hook_samples, write_results
+from hexsandbox.benchtools import (bench_arguments, interleaved, pipe_floor_samples, print_table,
+                                   sandboxed_hook_samples, write_results)
+
+from hook_roundtrip import SCRIPT  # noqa: E402  (benchmarks/ is sys.path[0])
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
-PYTHON_SCRIPT = '''
-__module_name__ = "pybench"
-import hexchat
-def quiet(word, word_eol, userdata):
-    return hexchat.EAT_NONE
-def chatty(word, word_eol, userdata):
-    hexchat.prnt("seen " + word[1])
-    return hexchat.EAT_NONE
-hexchat.hook_print("Channel Message", quiet)
-hexchat.hook_print("Channel Action", chatty)
-'''
+#: The Python side: hook_roundtrip.py's script (module "bench").
+PYTHON_SCRIPT = SCRIPT
 
 PERL_SCRIPT = '''
 HexChat::register("plbench", "1", "");
@@ -51,11 +44,7 @@ HexChat::hook_print("Channel Action", sub { HexChat::print("seen $_[0][1]"); ret
 
 def main(argv: Optional[List[str]] = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=6000, help="samples per measure, over all rounds")
-    parser.add_argument("--rounds", type=int, default=3, help="measures taken in turn this many times")
-    parser.add_argument("--json", default=os.path.join(HERE, "results", "perl_hook_roundtrip.json"))
-    args = parser.parse_args(argv)
+    args = bench_arguments(argv, __doc__, os.path.join(HERE, "results", "perl_hook_roundtrip.json"))
 
     from hexsandbox.testing import EmulatedClient
 
@@ -72,22 +61,18 @@ def main(argv: Optional[List[str]] = None) -> int:
         sb, sp = client.sandbox, spinning.sandbox
         results = interleaved({
             "raw pipe floor": pipe_floor_samples,
-            "python sandboxed hook": lambda k: sandboxed_hook_samples(sb, "pybench", "print 'Channel Message'", k),
+            "python sandboxed hook": lambda k: sandboxed_hook_samples(sb, "bench", "print 'Channel Message'", k),
             "perl sandboxed hook": lambda k: sandboxed_hook_samples(sb, "plbench", "print 'Channel Message'", k),
-            "python hook + prnt": lambda k: sandboxed_hook_samples(sb, "pybench", "print 'Channel Action'", k),
+            "python hook + prnt": lambda k: sandboxed_hook_samples(sb, "bench", "print 'Channel Action'", k),
             "perl hook + print": lambda k: sandboxed_hook_samples(sb, "plbench", "print 'Channel Action'", k),
-            "python hook, spin 200 us": lambda k: sandboxed_hook_samples(sp, "pybench", "print 'Channel Message'", k),
+            "python hook, spin 200 us": lambda k: sandboxed_hook_samples(sp, "bench", "print 'Channel Message'", k),
             "perl hook, spin 200 us": lambda k: sandboxed_hook_samples(sp, "plbench", "print 'Channel Message'", k),
         }, args.n, args.rounds)
     finally:
         client.close()
         spinning.close()
 
-    print(f"{'measure':<26} {'n':>6} {'median us':>10} {'p99 us':>9} {'mean us':>9}  round medians us")
-    for name, r in results.items():
-        rounds = " / ".join(f"{m:.1f}" for m in r["round_medians_us"])
-        print(f"{name:<26} {r['n']:>6} {r['median_us']:>10.1f} {r['p99_us']:>9.1f} "
-              f"{r['mean_us']:>9.1f}  {rounds}")
+    print_table(results)
     ratio = results["perl sandboxed hook"]["median_us"] / results["python sandboxed hook"]["median_us"]
     ratio_print = results["perl hook + print"]["median_us"] / results["python hook + prnt"]["median_us"]
     ratio_spin = results["perl hook, spin 200 us"]["median_us"] / results["python hook, spin 200 us"]["median_us"]
