@@ -75,7 +75,7 @@ class SandboxCommands:
 
     def cmd_load(self, arg: str) -> None:
         if not arg:
-            raise SandboxError("load what? Usage: /sandbox load <file.py|file.pl>")
+            raise SandboxError("load what? Usage: /sandbox load <file.py>")
         script = self.sandbox.load(self.resolve(arg))
         self._say(f"hexsandbox: starting {os.path.basename(script.path)} (pid {script.pid}).")
 
@@ -152,7 +152,7 @@ class SandboxCommands:
 
     def cmd_migrate(self, arg: str) -> None:
         if not arg:
-            raise SandboxError("migrate what? Usage: /sandbox migrate <file.py|file.pl>")
+            raise SandboxError("migrate what? Usage: /sandbox migrate <file.py>")
         source = arg if os.path.isabs(arg) else os.path.join(self.config_dir, "addons", arg)
         if not source.endswith((".py", ".pl")) or not os.path.isfile(source):
             raise SandboxError(f"no in-process script {source}")
