@@ -11,7 +11,8 @@ from typing import List
 
 from .. import api_table as api
 from ..api_table import Call, Kind, Returns, Traffic
-from ..sandbox.core import MAX_FRAME_FROM_WORKER, SEND_TIMEOUT_S, SERVE_BUDGET_BYTES, SERVE_BUDGET_S
+from ..sandbox.core import (MAX_FRAME_FROM_WORKER, REST_FACTOR, SEND_TIMEOUT_S, SERVE_BUDGET_BYTES,
+                            SERVE_BUDGET_S)
 from ..sandbox.dispatcher import FRAME_DEADLINE_S
 from ..worker import MAX_FRAME_FROM_CLIENT
 from . import codec
@@ -193,9 +194,10 @@ killed.
 ## 5. Flow control
 
 Each worker may have at most **{WINDOW} notifications** (or {_kib(WINDOW_BYTES)}) that
-the client has not acknowledged. The client acknowledges what it has
-served (or dropped) with `[2, "ack", [nil, count]]`, in batches of at most
-{WINDOW // 2}. A worker sending beyond the window blocks (the Python worker
+the client has not acknowledged. The client acknowledges what it has taken
+in (served or dropped) with `[2, "ack", [nil, count]]`, each time half a
+window ({WINDOW // 2} notifications or {_kib(WINDOW_BYTES // 2)}) has been
+taken in, never per message. A worker sending beyond the window blocks (the Python worker
 blocks the calling thread); a worker whose unacknowledged notifications
 exceed the window is dropped. Requests need no window: each thread has one
 at a time. The client's notifications to a worker are not windowed: a
@@ -204,7 +206,9 @@ full waits at most {SEND_TIMEOUT_S:.0f} s, then the worker is dropped
 ("stopped reading its messages").
 
 HexChat serves one worker for at most {SERVE_BUDGET_S * 1000:.0f} ms or
-{_kib(SERVE_BUDGET_BYTES)} per main-loop turn, then lets the loop run.
+{_kib(SERVE_BUDGET_BYTES)} per main-loop turn, then lets the loop run; a
+worker that used the whole turn (a flood) rests {REST_FACTOR} times as long
+before it is served again.
 
 ## 6. Hooks, deadlines, nesting
 

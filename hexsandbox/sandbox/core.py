@@ -39,6 +39,8 @@ from .records import Report, RestartPolicy, SandboxError, Script, State
 #: Work per main-loop turn for one worker before HexChat gets the loop back.
 SERVE_BUDGET_S = 0.005
 SERVE_BUDGET_BYTES = 256 * 1024
+#: A worker that used a whole turn's budget rests this many times as long.
+REST_FACTOR = 3
 
 #: The largest message a worker may send (a bigger one drops it at once):
 #: far above any real call (IRC lines are 512 bytes, pluginprefs 512), small
@@ -81,7 +83,8 @@ class Sandbox(HookForwarding):
         self._dispatcher = Dispatcher(
             on_readable=self._schedule,
             on_died=lambda script: backend.call_soon(lambda: self._reap(script)),
-            on_broken=lambda script: backend.call_soon(lambda: self._drop_broken(script)))
+            on_broken=lambda script: backend.call_soon(lambda: self._drop_broken(script)),
+            on_due=self._serve_due)
         spawning.acquire()
         # Workers learn at once when a tab closes, so their one-way Context
         # calls on it fail as they do in process (notice + RuntimeError).
@@ -238,6 +241,8 @@ class Sandbox(HookForwarding):
         session = script.session
         if session is not None and session.inbox:
             self._schedule(script)
+        if session is not None and session.reader.partial_since is not None:
+            self._dispatcher.wake()  # it times unfinished frames
         self.backend.call_soon(lambda: self._give_back(script))
 
     def _give_back(self, script: Script) -> None:
@@ -249,9 +254,18 @@ class Sandbox(HookForwarding):
             self._dispatcher.rewatch(script)
 
     def _schedule(self, script: Script) -> None:
-        if not script.scheduled:
-            script.scheduled = True
+        """Serve the script's inbox on the main thread soon (any thread)."""
+        if script.scheduled:
+            return
+        script.scheduled = True
+        if time.monotonic() < script.rest_until:
+            self._dispatcher.serve_at(script, script.rest_until)
+        else:
             self.backend.call_soon(lambda: self._serve(script))
+
+    def _serve_due(self, script: Script) -> None:
+        """A flooding script's rest is over (dispatcher thread)."""
+        self.backend.call_soon(lambda: self._serve(script))
 
     def _serve(self, script: Script) -> None:
         """Serve what the worker sent, in order, within this turn's budget."""
@@ -259,18 +273,24 @@ class Sandbox(HookForwarding):
         session = script.session
         if session is None:
             return
-        end = time.monotonic() + SERVE_BUDGET_S
+        start = time.monotonic()
+        end = start + SERVE_BUDGET_S
         first_byte = session.popped_bytes
         while True:
             msg = session.pop_inbox()
             if msg is None:
                 break
             self._handle(script, msg)
-            if time.monotonic() > end or session.popped_bytes - first_byte > SERVE_BUDGET_BYTES:
+            now = time.monotonic()
+            if now > end or session.popped_bytes - first_byte > SERVE_BUDGET_BYTES:
+                # A flood: it rests REST_FACTOR times as long as this turn
+                # took before it is served again, so HexChat's main loop is
+                # never kept busy by one worker (busy all the time, it also
+                # loses the OS scheduler's favour on a loaded machine).
+                script.rest_until = now + (now - start) * REST_FACTOR
                 if session.inbox:
-                    self._schedule(script)  # more left: let HexChat breathe first
+                    self._schedule(script)
                 break
-        session.flush_acks()
         if session.paused:
             self._give_back(script)
 
@@ -281,7 +301,6 @@ class Sandbox(HookForwarding):
             self._late_reply(script, msg)
             return
         if isinstance(msg, M.Notification):
-            session.consumed()
             if script.discarding and msg.method != "unloading":
                 return
             try:

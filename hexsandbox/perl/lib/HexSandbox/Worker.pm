@@ -544,26 +544,28 @@ sub main {
     leave(0);
 }
 
-# Leave only once the client has acknowledged every notification we sent.
-# A Unix socket closed with bytes still unread in its receive queue (an
-# `ack` on its way) makes the peer's next read fail with ECONNRESET, and the
-# client would lose our last messages (load_failed, unloaded, the last
-# prints). The client acks what it has served, so once the count is 0 it
-# has read everything and nothing more is on its way. Bounded: 2 s.
+# Leave only once the client has read everything we sent. A Unix socket
+# closed with bytes still unread in its receive queue (an `ack` on its way)
+# makes the peer's next read fail with ECONNRESET, and the client would lose
+# our last messages (load_failed, unloaded, the last prints): seen as a
+# flaky die-at-load reported as a crash. So the last thing is a request:
+# the client answers it after serving all that came before, and anything it
+# sent before the answer (an ack) is read on the way to it. Bounded: 2 s.
 sub leave {
     my ($code) = @_;
-    _drain_acks();
+    _barrier();
     POSIX::_exit($code);
 }
 
-sub _drain_acks {
-    return unless defined $FD && is_main();
+sub _barrier {
+    return unless defined $FD && is_main() && !$LOST;
     $LEAVING = 1;
+    my $msgid;
+    { lock($NEXT_ID); $msgid = ++$NEXT_ID & 0xFFFFFFFF; }
+    { lock(%OWNER); $OWNER{$msgid} = $MAIN_TID; }
+    eval { _send_frame([0, 0 + $msgid, 'get_info', [_ctx(), 'version']]) } or return;
     my $end = Time::HiRes::time() + 2;
-    while (!$LOST) {
-        my $unacked;
-        { lock($SEND_LOCK); $unacked = $OUT_COUNT; }   # (a bare block: `last` here would only leave it)
-        last unless $unacked;
+    while (!$LOST && !exists $MY_REPLIES{$msgid}) {
         my $left = $end - Time::HiRes::time();
         last if $left <= 0;
         my $rin = '';
@@ -575,6 +577,6 @@ sub _drain_acks {
 }
 
 # `exit` in a script ends the worker: what it sent before still arrives.
-END { _drain_acks() if $MAIN_TID == threads->tid }
+END { _barrier() if $MAIN_TID == threads->tid }
 
 1;
