@@ -187,3 +187,24 @@ def test_the_pytest_fixture_takes_perl_scripts(hexchat_client, tmp_path):
     hexchat_client.feed(":carol!c@host JOIN #test")
     hexchat_client.settle()
     assert "PRIVMSG #test :Hello carol!" in hexchat_client.sent
+
+
+def test_a_crashed_perl_script_is_restarted_by_the_policy(tmp_path):
+    from hexsandbox.client import RestartPolicy
+
+    path = tmp_path / "crashy.pl"
+    path.write_text('HexChat::register("crashy", "1", "");\nHexChat::print("crashy up in $$");\n'
+                    'HexChat::hook_command("BOOM", sub { kill "SEGV", $$; sleep 5; 0 });\n')
+    with EmulatedClient(restart=RestartPolicy(max_crashes=3, window_s=60, first_delay_ms=100)) as c:
+        first = c.load(str(path))
+        c.type("/BOOM")
+        c.wait_for(lambda: first.dead, 10, "the crash")
+        assert [r.kind for r in c.sandbox.reports] == ["crash", "restart"]
+        assert "signal SIGSEGV" in c.sandbox.reports[0].text
+        c.emu.advance(100)
+        c.emu.pump()
+        c.wait_for(lambda: any(s.state is State.RUNNING and s is not first for s in c.sandbox.scripts), 10,
+                   "the restart")
+        (fresh,) = c.sandbox.scripts
+        c.wait_for_line(f"crashy up in {fresh.pid}")
+        assert fresh.pid != first.pid and len(fresh.crash_times) == 1
