@@ -238,8 +238,8 @@ def test_perl_isolation(sandboxed_hexchat_factory, scripted_server):
     assert sorted(reports) == [("exiter", "crash"), ("killme", "crash"), ("segv", "crash"),
                                ("sleeper", "late"), ("spinner", "late")], reports
     assert "exit code 3" in reports[("exiter", "crash")]
-    assert "signal SIGKILL" in reports[("killme", "crash")]
-    assert "signal SIGSEGV" in reports[("segv", "crash")]
+    assert "crashed (SIGKILL)" in reports[("killme", "crash")]
+    assert "crashed (SIGSEGV)" in reports[("segv", "crash")]
 
     stall = hc.eval("script('probe')['state']")
     assert stall["ticks"] > 10 and stall["max_gap"] <= (deadline_ms + 50) / 1000, stall
