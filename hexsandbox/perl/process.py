@@ -40,7 +40,7 @@ def socket_pair() -> Tuple[socket.socket, socket.socket]:
 
 
 def command(script_path: str, fd: int, context: Optional[int], spin_us: int) -> List[str]:
-    return [perl_executable(), WORKER_PL, "--fd", str(fd),
+    return [perl_executable(), WORKER_PL, "--fd", str(fd), "--parent", str(os.getpid()),
             "--ctx", "" if context is None else str(context), "--spin-us", str(max(0, spin_us)),
             "--script", script_path]
 

@@ -208,3 +208,34 @@ def test_a_crashed_perl_script_is_restarted_by_the_policy(tmp_path):
         (fresh,) = c.sandbox.scripts
         c.wait_for_line(f"crashy up in {fresh.pid}")
         assert fresh.pid != first.pid and len(fresh.crash_times) == 1
+
+
+def test_a_perl_worker_dies_with_its_hexchat_even_mid_loop(tmp_path):
+    """HexChat killed (-9) while the script spins: the kernel's parent-death
+    signal ends the worker, as it does a Python worker."""
+    import select
+    import signal
+    import subprocess
+    import sys
+
+    script = tmp_path / "spin.pl"
+    script.write_text('HexChat::register("spin", "1", "");\n'
+                      'HexChat::hook_timer(0, sub { 1 while 1 });\n')
+    host = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time\n"
+        "from hexsandbox.testing import EmulatedClient\n"
+        "c = EmulatedClient()\n"
+        f"s = c.load({str(script)!r})\n"
+        "c.emu.advance(10)\n"
+        "print(s.pid, flush=True)\n"
+        "time.sleep(60)\n")], stdout=subprocess.PIPE, text=True)
+    try:
+        pid = int(host.stdout.readline())
+        pidfd = os.pidfd_open(pid)
+        os.kill(host.pid, signal.SIGKILL)
+        host.wait(10)
+        assert select.select([pidfd], [], [], 10)[0], "the Perl worker outlived its host"
+        os.close(pidfd)
+    finally:
+        host.kill()
+        host.wait(10)

@@ -509,6 +509,17 @@ sub run_shutdown {
     for my $id (sort { $a <=> $b } keys %HOOKS) { HexChat::unhook($id) }
 }
 
+# As the Python worker's boot (process_tree.set_parent_death_signal): the
+# kernel kills us when HexChat dies, even mid-loop; gone already: leave.
+sub _die_with_parent {
+    my ($parent) = @_;
+    if ($^O eq 'linux' && eval { require 'syscall.ph'; 1 }) {
+        no strict 'subs';
+        syscall(&SYS_prctl, 1, 9, 0, 0, 0);     # PR_SET_PDEATHSIG, SIGKILL
+    }
+    POSIX::_exit(1) if $parent && getppid() != $parent;
+}
+
 sub _stack_on_signal {
     print STDERR "--- main thread (Perl stack, SIGUSR1) ---\n", Carp::longmess('interrupted'), "\n";
 }
@@ -518,6 +529,7 @@ sub main {
     $FD = $opt{'--fd'};
     $CTX = $opt{'--ctx'} eq '' ? undef : 0 + $opt{'--ctx'};
     $MAIN_TID = threads->tid;
+    _die_with_parent($opt{"--parent"});
     $SPIN = ($opt{'--spin-us'} // 0) / 1e6;
     $SPINNING = $SPIN > 0;
     pipe(my $r, my $w) or die "pipe: $!";
