@@ -26,6 +26,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence
 from .. import dispatch, endings, process_tree, spawning
 from ..api_table import CALLS, CONTROL_NOTES, Call
 from ..backend import Backend
+from ..environments.hints import missing_module_hint
 from ..perl import client as perl_client
 from ..perl.process import is_perl_script
 from ..rpc import messages as M
@@ -425,6 +426,9 @@ class Sandbox(HookForwarding):
         script.load_error = str(args[0]) if args else "failed to load"
         script.state = State.FAILED
         self._drop_hooks(script)
+        hint = missing_module_hint(script.load_error, os.path.basename(script.path))
+        if hint:
+            self.report(script, "hint", hint)
 
     def _note_timer_done(self, script: Script, args: List[Any]) -> None:
         if len(args) != 2 or type(args[0]) is not int:
