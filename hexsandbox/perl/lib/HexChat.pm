@@ -23,7 +23,7 @@ our @EXPORT_OK = @{ $EXPORT_TAGS{all} };
 # Xchat:: is the same package (old scripts call Xchat::print ...).
 BEGIN { *Xchat:: = *HexChat:: }
 
-my $S = \%HexSandbox::Worker::SCRIPT;
+my $S = \%HexSandbox::Script::SCRIPT;
 
 # A callback given by name is looked up in the calling package.
 sub _code_ref {
@@ -62,7 +62,7 @@ sub hook_server {
     return undef unless @_ >= 2;
     my ($message, $callback, $options) = @_;
     my $o = _options($options, priority => PRI_NORM(), data => undef);
-    return HexSandbox::Worker::add_hook('server', _code_ref($callback, scalar caller), $o->{data}, undef,
+    return HexSandbox::Script::add_hook('server', _code_ref($callback, scalar caller), $o->{data}, undef,
                                         HexSandbox::Api::_str($message), HexSandbox::Api::_int($o->{priority}));
 }
 
@@ -70,7 +70,7 @@ sub hook_command {
     return undef unless @_ >= 2;
     my ($command, $callback, $options) = @_;
     my $o = _options($options, priority => PRI_NORM(), help_text => undef, data => undef);
-    return HexSandbox::Worker::add_hook('command', _code_ref($callback, scalar caller), $o->{data}, undef,
+    return HexSandbox::Script::add_hook('command', _code_ref($callback, scalar caller), $o->{data}, undef,
                                         HexSandbox::Api::_str($command), HexSandbox::Api::_int($o->{priority}),
                                         HexSandbox::Api::_opt_str($o->{help_text}));
 }
@@ -119,7 +119,7 @@ sub hook_print {
             return EAT_NONE();
         };
     }
-    return HexSandbox::Worker::add_hook('print', $cb, $o->{data}, undef,
+    return HexSandbox::Script::add_hook('print', $cb, $o->{data}, undef,
                                         HexSandbox::Api::_str($event), HexSandbox::Api::_int($o->{priority}));
 }
 
@@ -127,7 +127,7 @@ sub hook_timer {
     return undef unless @_ >= 2;
     my ($timeout, $callback, $data) = @_;
     $data = $data->{data} if ref $data eq 'HASH' && defined $data->{data};
-    return HexSandbox::Worker::add_hook('timer', _code_ref($callback, scalar caller), $data,
+    return HexSandbox::Script::add_hook('timer', _code_ref($callback, scalar caller), $data,
                                         $HexSandbox::Worker::CTX, HexSandbox::Api::_int($timeout));
 }
 
@@ -140,13 +140,13 @@ sub hook_fd {
     my $o = _options($options, flags => FD_READ(), data => undef);
     my $cb = _code_ref($callback, scalar caller);
     my ($flags, $data) = ($o->{flags}, $o->{data});
-    return HexSandbox::Worker::add_fd_hook($fileno, sub { $cb->($handle, $flags, $data) }, $flags, undef);
+    return HexSandbox::Script::add_fd_hook($fileno, sub { $cb->($handle, $flags, $data) }, $flags, undef);
 }
 
 sub unhook {
     my ($hook) = @_;
     return () unless defined $hook && $hook =~ /^\d+$/;
-    return HexSandbox::Worker::remove_hook($hook);
+    return HexSandbox::Script::remove_hook($hook);
 }
 
 # In each context named by ($channels, $servers), or the current one.

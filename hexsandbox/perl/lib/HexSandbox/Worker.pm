@@ -28,6 +28,7 @@ use Time::HiRes ();
 use Data::MessagePack;
 
 use HexSandbox::Api;
+use HexSandbox::Script;
 
 # ---- state (shared where another thread may touch it) ------------------------
 our $FD;                        # the socket (an fd number, non-blocking)
@@ -59,13 +60,6 @@ my $UNLOAD = 0;
 my $LEAVING = 0;                # in leave() or END: _lost must not pick the exit code
 
 my $MP = Data::MessagePack->new->utf8(1);
-
-# ---- hooks (main thread's interpreter) -----------------------------------------
-our %HOOKS;                     # id -> { kind, cb, data, ctx, depth, fd, flags }
-my %FD_HOOKS;                   # the hook_fd ones among them (the loop selects on them)
-my $NEXT_HOOK = 0;
-our %SCRIPT = (name => undef, version => undef, description => undef,
-               shutdown => undef, registered => 0, filename => undef, package => undef);
 
 sub is_main { threads->tid == $MAIN_TID }
 
@@ -322,8 +316,8 @@ sub _next_message {
     while (1) {
         my $msg = _pop_inbox();
         return $msg if $msg;
-        if (%FD_HOOKS) {
-            _run_fd_hook($_) for _wait_readable([values %FD_HOOKS]);
+        if (my @fd_hooks = HexSandbox::Script::fd_hooks()) {
+            HexSandbox::Script::run_fd_hook($_) for _wait_readable(\@fd_hooks);
         } else {
             _wait_readable(undef);
         }
@@ -356,7 +350,7 @@ sub handle {
         my (undef, $msgid, $method, $params) = @$msg;
         if ($method eq 'hook') {
             $CTX = $params->[0];
-            respond($msgid, undef, _run_hook(@$params[1 .. 3]));
+            respond($msgid, undef, HexSandbox::Script::run_hook(@$params[1 .. 3]));
         } elsif ($method eq 'stack') {
             respond($msgid, undef, "--- main thread ---\n  idle: waiting for events\n" . _thread_list());
         } elsif ($method eq 'run') {
@@ -368,7 +362,7 @@ sub handle {
         }
     } elsif ($kind == 2) {
         my (undef, $method, $params) = @$msg;
-        if ($method eq 'timer') { _fire_timer($params->[1], $params->[0]) }
+        if ($method eq 'timer') { HexSandbox::Script::fire_timer($params->[1], $params->[0]) }
         elsif ($method eq 'unload') { $UNLOAD = 1 }
     }
 }
@@ -377,136 +371,6 @@ sub _thread_list {
     my @others = grep { $_->tid != $MAIN_TID } threads->list(threads::running);
     return '' unless @others;
     return join '', map { "--- thread " . $_->tid . " (running) ---\n" } @others;
-}
-
-# ---- callbacks ------------------------------------------------------------------------
-sub _say { HexChat::Internal::print($_[0]) }
-
-# perl.c calls hook and timer callbacks with G_EVAL | G_KEEPERR: a die
-# becomes the warning "\t(in cleanup) MESSAGE" (to $SIG{__WARN__}, which
-# prints it, unless the script replaced it) and the callback's value is
-# undef, i.e. 0: EAT_NONE for a hook, REMOVE for a timer.
-sub _died {
-    my ($error) = @_;
-    warn "\t(in cleanup) $error";
-    return 0;
-}
-
-sub _words_until_empty {
-    my ($list) = @_;
-    my @out;
-    for my $w (@$list) { last if !defined $w || $w eq ''; push @out, $w; last if @out == 31 }
-    return \@out;
-}
-
-sub _run_hook {
-    my ($id, $word, $word_eol) = @_;
-    my $hook = $HOOKS{$id} or return 0;
-    return 0 if $hook->{depth};                 # perl.c: a hook never runs inside itself
-    my @args = $hook->{kind} eq 'print'
-        ? ([@$word], $hook->{data})
-        : (_words_until_empty($word), _words_until_empty($word_eol), $hook->{data});
-    $hook->{depth}++;
-    my $ret = eval { scalar $hook->{cb}->(@args) };
-    $hook->{depth}--;
-    return _died($@) if $@;
-    no warnings;
-    return int($ret // 0);
-}
-
-sub _fire_timer {
-    my ($id, $ctx) = @_;
-    my $hook = $HOOKS{$id} or return;
-    $CTX = $hook->{ctx} if defined $hook->{ctx};        # perl.c: timers keep their context
-    my $ret = eval { scalar $hook->{cb}->($hook->{data}) };
-    my $keep;
-    if ($@) { $keep = _died($@) }
-    else { no warnings; $keep = int($ret // 0) != 0 }
-    delete $HOOKS{$id} unless $keep;
-    oneway('timer_done', 0 + $id, $keep ? Data::MessagePack::true() : Data::MessagePack::false());
-}
-
-sub _run_fd_hook {
-    my ($hook) = @_;
-    my $ret = eval { scalar $hook->{cb}->($hook->{data}) };
-    if ($@) { _say("Error in fd callback $@"); return }
-    no warnings;
-    HexChat::unhook($hook->{id}) if int($ret // 0) == 0;
-}
-
-# ---- HexChat::Internal's local rows (see the table) --------------------------------------
-sub add_hook {
-    my ($kind, $cb, $data, $ctx, @wire) = @_;
-    my $id = ++$NEXT_HOOK;
-    $HOOKS{$id} = { id => $id, kind => $kind, cb => $cb, data => $data, ctx => $ctx, depth => 0 };
-    oneway($HexSandbox::Api::HOOK_WIRE{$kind}, 0 + $id, @wire);
-    return $id;
-}
-
-sub add_fd_hook {
-    my ($fd, $cb, $flags, $data) = @_;
-    my $id = ++$NEXT_HOOK;
-    $HOOKS{$id} = $FD_HOOKS{$id} = { id => $id, kind => 'fd', cb => $cb, data => $data,
-                                     fd => $fd, flags => $flags, depth => 0 };
-    return $id;
-}
-
-sub remove_hook {
-    my ($id) = @_;
-    my $hook = delete $HOOKS{$id} or return;
-    delete $FD_HOOKS{$id};
-    oneway('unhook', 0 + $id) unless $hook->{kind} eq 'fd';
-    return ($id);   # what perl.c's XS unhook really returns (see the table)
-}
-
-# ---- loading and unloading ---------------------------------------------------------------
-sub file2pkg {
-    my ($file) = @_;
-    my $name = $file;
-    $name =~ s{.*/}{};
-    $name =~ s/\.pl$//i;
-    $name =~ s{([^A-Za-z0-9/])}{'_' . unpack('H*', $1)}eg;
-    return "HexChat::Script::$name";
-}
-
-sub _eval_source { no strict; no warnings; eval $_[0] }
-
-sub load_script {
-    my ($file) = @_;
-    my $package = file2pkg($file);
-    @SCRIPT{qw(filename package)} = ($file, $package);
-    my $source;
-    if (open my $fh, '<', $file) { local $/; $source = <$fh>; close $fh }
-    else {
-        _say("Error opening '$file': $!\n");
-        oneway('load_failed', HexSandbox::Api::_str("cannot open $file: $!"));
-        return 0;
-    }
-    $source =~ s/^__END__.*//ms;
-    # The script's own package, line numbers and file name, as HexChat's
-    # loader gives them (so caller(), die messages and name callbacks match).
-    _eval_source(qq{#line 1 "$file"\n\{package $package;} . $source . "\n}");
-    if ($@) {
-        (my $error = $@) =~ s/\(eval \d+\)/$file/g;
-        _say("Error loading '$file':\n$error\n");
-        run_shutdown();
-        oneway('load_failed', HexSandbox::Api::_str((split /\n/, $error)[0] // 'error'));
-        return 0;
-    }
-    my @info = $SCRIPT{registered} ? @SCRIPT{qw(name version description)} : ('', 'unknown', '');
-    oneway('loaded', map { HexSandbox::Api::_str($_) } @info);
-    return 1;
-}
-
-sub run_shutdown {
-    my $cb = $SCRIPT{shutdown};
-    if ($cb) {
-        eval {
-            if (ref $cb eq 'CODE') { $cb->() }
-            else { no strict 'refs'; &{$cb}() }
-        };
-    }
-    for my $id (sort { $a <=> $b } keys %HOOKS) { HexChat::unhook($id) }
 }
 
 # As the Python worker's boot (process_tree.set_parent_death_signal): the
@@ -543,7 +407,7 @@ sub main {
     open STDOUT, '>&', \*STDERR;            # in process, STDOUT is HexChat's terminal
     my $script = $opt{'--script'};
     if (my $dir = $script =~ m{^(.*)/} ? $1 : undef) { chdir $dir }
-    load_script($script) or leave(0);
+    HexSandbox::Script::load_script($script) or leave(0);
     while (!$UNLOAD) {
         my $msg = _next_message();
         handle($msg);
@@ -551,7 +415,7 @@ sub main {
     # Everything after this comes from the unload callback (the client
     # discards what the script sent before it saw the unload).
     oneway('unloading');
-    run_shutdown();
+    HexSandbox::Script::run_shutdown();
     oneway('unloaded');
     leave(0);
 }
