@@ -14,7 +14,7 @@ split:
   the client reuses its generated handler; only the Perl-only calls have
   their own (``perl.*`` wire names);
 * HOOK rows are the XS hook functions: the callback stays in the worker
-  (``lib/HexSandbox/Worker.pm``), the client is told with the Python row's
+  (``lib/HexSandbox/Script.pm``), the client is told with the Python row's
   hook wire name, so hook forwarding is one code path for both languages;
 * LOCAL rows are answered in the worker (``get_context``, ``unhook``,
   ``register``...);

@@ -1,7 +1,7 @@
 package HexChat;
 # hexsandbox's stand-in for the HexChat.pm compiled into HexChat 2.16's Perl
 # plugin: the public API, written over HexChat::Internal::* (the generated
-# stubs in HexSandbox/Api.pm and the local rows in HexSandbox/Worker.pm).
+# stubs in HexSandbox/Api.pm and the local rows in HexSandbox/Script.pm).
 # Behaviour follows plugins/perl/lib/HexChat.pm; the code is our own.
 # Every function here is a PERL row of hexsandbox/perl/api_table.py.
 use strict;
