@@ -239,3 +239,18 @@ def test_a_perl_worker_dies_with_its_hexchat_even_mid_loop(tmp_path):
     finally:
         host.kill()
         host.wait(10)
+
+
+def test_a_slow_perl_hook_is_late_then_recovers(tmp_path):
+    path = tmp_path / "nap.pl"
+    path.write_text('HexChat::register("nap", "1", "");\n'
+                    'HexChat::hook_command("NAP", sub { select(undef, undef, undef, 0.6); 3 });\n'
+                    'HexChat::hook_command("PING2", sub { HexChat::print("pong"); 3 });\n')
+    with EmulatedClient(deadline_ms=200) as c:
+        script = c.load(str(path))
+        c.type("/NAP")
+        assert script.late, "the hook's answer did not come within the deadline"
+        c.wait_for(lambda: not script.late, 10, "the late answer")
+        assert [r.kind for r in c.sandbox.reports] == ["late"], "told once, at the stall (slow_policy)"
+        c.type("/PING2")
+        c.wait_for_line("pong")
