@@ -254,3 +254,17 @@ def test_a_slow_perl_hook_is_late_then_recovers(tmp_path):
         assert [r.kind for r in c.sandbox.reports] == ["late"], "told once, at the stall (slow_policy)"
         c.type("/PING2")
         c.wait_for_line("pong")
+
+
+def test_hexsandbox_check_takes_perl_scripts(tmp_path):
+    import subprocess
+    import sys
+
+    (tmp_path / "fine.pl").write_text('HexChat::register("fine", "1", "");\n'
+                                      'HexChat::hook_print("Channel Message", sub { 0 });\n')
+    (tmp_path / "broken.pl").write_text('HexChat::register("broken", "1", "");\ndie "no\\n";\n')
+    proc = subprocess.run([sys.executable, "-m", "hexsandbox.cli", "check", str(tmp_path)],
+                          capture_output=True, text=True, timeout=180)
+    rows = {line.split()[0]: line.split()[1] for line in proc.stdout.splitlines()
+            if line.endswith(("ok", "failed")) or " ok " in line or " failed " in line}
+    assert rows.get("fine.pl") == "ok" and rows.get("broken.pl") == "failed", proc.stdout + proc.stderr
