@@ -57,6 +57,9 @@ DEADLINE_MS = (10, 60000)
 MEMORY_LIMIT_MB = (64, 1048576)   # or 0: no limit
 SPIN_US = (0, 10000)
 
+#: How HexChat runs a script's hooks (``[script:NAME] hooks =``).
+HOOK_MODES = ("sync", "async")
+
 _Default = TypeVar("_Default", int, Optional[int])
 
 
@@ -66,6 +69,9 @@ class ScriptSettings:
     autoload: bool
     #: The script's own ``python``, else ``[defaults]``'s; None: the loader's.
     python: Optional[str] = None
+    #: "sync" (HexChat waits for each hook's eat value, at most the deadline)
+    #: or "async" (HexChat never waits; events go one-way and cannot be eaten).
+    hooks: str = "sync"
 
 
 @dataclass
@@ -103,7 +109,8 @@ class Settings:
             read = _Reader(section, self.problems)
             return ScriptSettings(read.number("deadline_ms", self.deadline_ms, DEADLINE_MS),
                                   read.yes_no("autoload", True),
-                                  read.python("python", self.python))
+                                  read.python("python", self.python),
+                                  read.choice("hooks", "sync", HOOK_MODES))
         return ScriptSettings(self.deadline_ms, True, self.python)
 
     def script_option(self, filename: str, key: str) -> Optional[str]:

@@ -136,7 +136,7 @@ class Host:
         own = wanted.python if wanted.python and wanted.python != self.python else None
 
         def start(python: Optional[str]) -> Optional[Script]:
-            script = self._start(path, wanted.deadline_ms, python)
+            script = self._start(path, wanted.deadline_ms, python, wanted.hooks == "async")
             if autoload and script is not None and self.told_start is None:
                 self.autoloaded.append(script)
             return script
@@ -151,9 +151,11 @@ class Host:
             self.sandbox.scripts.remove(script)
         return self._load(script.path)
 
-    def _start(self, path: str, deadline_ms: int, python: Optional[str]) -> Optional[Script]:
+    def _start(self, path: str, deadline_ms: int, python: Optional[str],
+               hooks_async: bool = False) -> Optional[Script]:
         try:
-            return self.sandbox.load(path, deadline_ms=deadline_ms, python=python or self.python)
+            return self.sandbox.load(path, deadline_ms=deadline_ms, python=python or self.python,
+                                     hooks_async=hooks_async)
         except SandboxError as exc:
             self.backend.prnt(f"hexsandbox: {exc}")
             return None

@@ -97,9 +97,13 @@ class Sandbox(HookForwarding, Deaths):
 
     # ================================================================ public
     def load(self, path: str, *, deadline_ms: Optional[int] = None,
-             python: Optional[str] = None) -> Script:
+             python: Optional[str] = None, hooks_async: bool = False) -> Script:
         """Start ``path`` in a new worker. Returns at once; the script's
-        ``state`` leaves STARTING when it has loaded or failed."""
+        ``state`` leaves STARTING when it has loaded or failed.
+
+        ``hooks_async``: HexChat never waits for this script's hooks; their
+        events reach it one-way and its eat values are ignored (issue 14,
+        docs/architecture.md "Asynchronous hooks")."""
         path = os.path.abspath(os.path.expanduser(path))
         if not os.path.isfile(path):
             raise SandboxError(f"no such script: {path}")
@@ -109,7 +113,7 @@ class Sandbox(HookForwarding, Deaths):
         # A copy that crashed or could not start is replaced, not listed twice.
         self.scripts = [s for s in self.scripts if not (s.path == path and s.dead)]
         script = Script(path=path, deadline_ms=deadline_ms or self.deadline_ms,
-                        python=python or self.python)
+                        python=python or self.python, hooks_async=hooks_async)
         self._start(script)
         self.scripts.append(script)
         return script
@@ -145,7 +149,8 @@ class Sandbox(HookForwarding, Deaths):
         self.unload(script, intent=endings.RELOAD)
         if script in self.scripts:
             self.scripts.remove(script)
-        return self.load(script.path, deadline_ms=script.deadline_ms, python=script.python)
+        return self.load(script.path, deadline_ms=script.deadline_ms, python=script.python,
+                         hooks_async=script.hooks_async)
 
     def find(self, name: str) -> Optional[Script]:
         """A script by module name, file name or path (as /py unload does)."""

@@ -37,7 +37,8 @@ class Deaths:
             raise NotImplementedError
 
         def load(self, path: str, *, deadline_ms: Optional[int] = None,
-                 python: Optional[str] = None) -> Script:  # pragma: no cover
+                 python: Optional[str] = None,
+                 hooks_async: bool = False) -> Script:  # pragma: no cover
             raise NotImplementedError
 
         def _handle(self, script: Script, msg: "M.Message") -> None:  # pragma: no cover
@@ -158,7 +159,8 @@ class Deaths:
             if not self._closing and script in self.scripts and script.state is State.CRASHED:
                 self.scripts.remove(script)
                 try:
-                    fresh = self.load(script.path, deadline_ms=script.deadline_ms, python=script.python)
+                    fresh = self.load(script.path, deadline_ms=script.deadline_ms,
+                                      python=script.python, hooks_async=script.hooks_async)
                 except SandboxError as exc:  # its file is gone, say; not retried
                     self.report(script, "failed", f"hexsandbox: {exc}")
                     return False

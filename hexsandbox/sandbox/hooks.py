@@ -102,6 +102,8 @@ class HookForwarding:
             return 0
         ctx = self.backend.get_context()
         params = [hook_id, word, word_eol, server_time]
+        if script.hooks_async:
+            return self._deliver_async(script, session, ctx, params)
         now = time.monotonic()
         if script.late or not script.slow.should_wait(now, script.deadline_ms / 1000.0):
             # Not waited on (slow_policy): delivered, uneaten, or dropped if
@@ -136,6 +138,22 @@ class HookForwarding:
         assert isinstance(reply, M.Response)
         value = reply.result if reply.error is None else 0
         return value if type(value) is int and 0 <= value <= 3 else 0
+
+    def _deliver_async(self, script: Script, session: Any, ctx: Optional[int],
+                       params: List[Any]) -> int:
+        """``hooks = async``: send the event and go on at once. The answer
+        (an eat value) is ignored when it comes, so the event always passes
+        uneaten and lateness does not exist for this script. An event is
+        dropped (and counted) only when the worker has stopped reading, so
+        HexChat never blocks on it."""
+        if slow_policy.room_to_send(session.fd):
+            try:
+                session.send_request(M.HOOK, ctx, params, waiter=_ONE_WAY)
+                return 0
+            except SessionClosed:
+                pass
+        script.missed_events += 1
+        return 0
 
     def _mark_late(self, script: Script, msgid: int, what: str) -> None:
         script.late_call = msgid

@@ -49,6 +49,8 @@ class Script:
     path: str
     deadline_ms: int
     python: Optional[str]
+    #: HexChat never waits for this script's hooks (``hooks = async``).
+    hooks_async: bool = False
     name: str = ""
     version: str = ""
     description: str = ""

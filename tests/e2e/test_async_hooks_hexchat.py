@@ -1,0 +1,49 @@
+"""`[script:NAME] hooks = async` in real HexChat 2.16 (issue 14 item 2).
+
+A script whose Channel Message hook takes 200 ms and eats: with async hooks
+HexChat never waits for it (probe timer gaps stay small, no "late" line), the
+messages are not eaten, and the script still sees every one, in order.
+"""
+
+import time
+
+from test_sandbox_hexchat import PROBE
+
+SLOW_EATER = '''
+__module_name__ = "slow_eater"
+import hexchat, time
+def on_msg(word, word_eol, userdata):
+    time.sleep(0.2)
+    hexchat.prnt("slow_eater saw " + word[1])
+    return hexchat.EAT_ALL
+hexchat.hook_print("Channel Message", on_msg)
+'''
+
+COUNT = 10
+
+
+def test_async_hooks_never_stall_hexchat(sandboxed_hexchat_factory, scripted_server):
+    hc = sandboxed_hexchat_factory(sandbox={"slow_eater.py": SLOW_EATER}, scripts={"probe.py": PROBE},
+                                   ini="[defaults]\ndeadline_ms = 500\n"
+                                       "[script:slow_eater.py]\nhooks = async\n")
+    hc.wait_running("slow_eater")
+    hc.eval("script('probe')['state'].update(max_gap=0.0, last=None)")
+    ticks = hc.eval("script('probe')['state']['ticks']")
+    while hc.eval("script('probe')['state']['ticks']") <= ticks + 1:
+        pass  # the probe has a 'last' tick again, so the next gap counts
+    for n in range(COUNT):
+        scripted_server.send(f":alice!alice@example.org PRIVMSG #test :async {n}")
+    expected = [f"slow_eater saw async {n}" for n in range(COUNT)]
+    end = time.monotonic() + 20
+    while True:  # each transcript is a round trip through HexChat's main loop
+        seen = [line.lstrip("\t") for line in hc.transcript("#test")]
+        if [line for line in seen if line.startswith("slow_eater saw")] == expected:
+            break
+        assert time.monotonic() < end, f"the script did not see every message: {seen[-12:]}"
+    probe = hc.eval("script('probe')['state']")
+    # Sync, each message would stall HexChat 200 ms (2 s in all).
+    assert probe["max_gap"] < 0.150, probe
+    printed = [line for line in seen if line.endswith(tuple(f"async {n}" for n in range(COUNT)))
+               and not line.startswith("slow_eater")]
+    assert len(printed) == COUNT, f"HexChat printed every message itself (nothing eaten): {seen[-24:]}"
+    assert not hc.reports(), "never late, never reported"
