@@ -42,6 +42,10 @@ class Host:
             spin_us=self.settings.spin_us)
         self.commands = SandboxCommands(self.sandbox, self.config_dir, self.backend.wakeup,
                                         self.python or "")
+        from .remote.service import open_in_hexchat  # [remote] enabled = yes: docs/remote.md
+
+        self.remote = open_in_hexchat(self.sandbox, self.config_dir, self.settings.parser)
+        self.commands.remote = self.remote
         b = self.backend
         for name in ("SANDBOX", "SB"):
             b.hook_command(name, 0, HELP, self._on_sandbox)
@@ -108,6 +112,8 @@ class Host:
 
     def _on_host_unload(self, _userdata: Any) -> None:
         """HexChat quits, or the loader is unloaded: stop every worker."""
+        if self.remote is not None:
+            self.remote.close()  # no new applications; connected ones are unloaded below
         self.sandbox.shutdown()
         self.backend.close()
 

@@ -116,10 +116,32 @@ class Sandbox(HookForwarding):
 
         The old worker leaves the script list at once (it finishes its unload
         hooks in the background), so names resolve to the fresh one."""
+        if script.external:
+            raise SandboxError(f"{script.label} is an external application: it reconnects itself")
         self.unload(script)
         if script in self.scripts:
             self.scripts.remove(script)
         return self.load(script.path, deadline_ms=script.deadline_ms, python=script.python)
+
+    def attach(self, name: str, peer: Any, *, deadline_ms: Optional[int] = None,
+               context: Any = None) -> Script:
+        """Serve an external application (:mod:`hexsandbox.remote`) like a
+        worker: same session limits, same hook deadline, same reports.
+
+        ``peer`` stands where a worker's ``StartedWorker`` would: ``pid``,
+        ``conn`` (the connected socket), ``process`` (``join``/``exitcode``,
+        no process of ours), ``sentinel`` None, ``stderr_path`` '' and
+        ``disconnect()``. The app shows in ``/sandbox list`` and the Plugins
+        and Scripts window under ``app:NAME``; unloading it disconnects it.
+        """
+        script = Script(path=f"app:{name}", deadline_ms=deadline_ms or self.deadline_ms,
+                        python=None, name=name, description="external application",
+                        state=State.RUNNING, external=True)
+        script.worker = peer
+        self._open_session(script, peer.conn.fileno(), name)
+        script.gui = self.backend.plugingui_add(script.path, name, script.description, "")
+        self.scripts.append(script)
+        return script
 
     def find(self, name: str) -> Optional[Script]:
         """A script by module name, file name or path (as /py unload does)."""
@@ -140,6 +162,8 @@ class Sandbox(HookForwarding):
         reply = self._request(script, M.STACK, [], timeout)
         if reply is not None and reply.error is None and isinstance(reply.result, str):
             return reply.result
+        if script.external:
+            raise SandboxError(f"{script.label} did not answer with its stack")
         before = os.path.getsize(script.worker.stderr_path)
         spawning.kill(script.worker, spawning.signal.SIGUSR1)
         _wait_for_growth(script.worker.stderr_path, before, timeout)
@@ -168,6 +192,16 @@ class Sandbox(HookForwarding):
         """Kill the script's worker now (its death is reaped as usual)."""
         self._kill_if_alive(script)
 
+    def _stop(self, script: Script) -> None:
+        """End a worker: kill its process; an external application's
+        connection is closed instead (its process is not ours to kill)."""
+        if script.worker is None:
+            return
+        if script.external:
+            script.worker.disconnect()
+        else:
+            spawning.kill(script.worker)
+
     def shutdown(self, timeout: float = 3.0) -> None:
         """Unload every script and wait (serving their calls) until their
         workers exit; kill what is left at the deadline. Called when HexChat
@@ -175,7 +209,7 @@ class Sandbox(HookForwarding):
         end = time.monotonic() + timeout
         for script in list(self.scripts):
             if script.late and script.worker is not None:
-                spawning.kill(script.worker)  # stuck in a callback: it would not unload
+                self._stop(script)  # stuck in a callback: it would not unload
             elif not script.dead and script.state in (State.STARTING, State.RUNNING):
                 self._begin_unload(script)
         for script in list(self.scripts):
@@ -190,7 +224,7 @@ class Sandbox(HookForwarding):
         for script in list(self.scripts):
             if script.worker is not None and not script.dead:
                 if script.session is not None and script.session.alive:
-                    spawning.kill(script.worker)
+                    self._stop(script)
                 script.worker.process.join(1.0)
                 self._mark_dead(script)
         self.backend.unhook(self._close_hook)
@@ -217,8 +251,10 @@ class Sandbox(HookForwarding):
             script.path, context=self.backend.get_context(), python=script.python,
             runtime_dir=self._runtime_dir, memory_limit_mb=self.memory_limit_mb,
             spin_us=self.spin_us)
-        session = Session(script.worker.conn.fileno(), peer=os.path.basename(script.path),
-                          max_frame=MAX_FRAME_FROM_WORKER, acks=True,
+        self._open_session(script, script.worker.conn.fileno(), os.path.basename(script.path))
+
+    def _open_session(self, script: Script, fd: int, peer: str) -> None:
+        session = Session(fd, peer=peer, max_frame=MAX_FRAME_FROM_WORKER, acks=True,
                           send_timeout=SEND_TIMEOUT_S, spin_us=self.spin_us,
                           trace=trace.from_environment())
         session.on_owner_done = lambda: self.backend.call_soon(lambda: self._give_back(script))
@@ -374,6 +410,16 @@ class Sandbox(HookForwarding):
         if script.state in (State.STOPPED, State.FAILED):
             self._forget(script)
             return
+        if script.external:
+            if script.state is State.UNLOADING:  # disconnected by its unload: said already
+                script.state = State.STOPPED
+                self._forget(script)
+                return
+            script.state = State.CRASHED
+            self.report(script, "crash", f"hexsandbox: application {script.label} disconnected; "
+                                         "its hooks were removed.")
+            self._forget(script)
+            return
         was_starting = script.state is State.STARTING
         script.state = State.CRASHED
         how = spawning.exit_description(code)
@@ -419,12 +465,11 @@ class Sandbox(HookForwarding):
         self.report(script, "protocol", f"hexsandbox: {script.label} {why}; it was stopped.")
         script.state = State.STOPPED  # reported here; the reaper stays quiet
         self._drop_hooks(script)
-        if script.worker is not None:
-            spawning.kill(script.worker)
+        self._stop(script)
 
     def _kill_if_alive(self, script: Script) -> bool:
-        if not script.dead and script.worker is not None:
-            spawning.kill(script.worker)
+        if not script.dead:
+            self._stop(script)
         return False
 
     def _forget(self, script: Script) -> None:

@@ -114,7 +114,8 @@ class Dispatcher:
                 continue
             self._watched[id(script)] = script
             selector.register(script.session.fd, selectors.EVENT_READ, (script, "pipe"))
-            selector.register(script.worker.sentinel, selectors.EVENT_READ, (script, "sentinel"))
+            if script.worker.sentinel is not None:  # None: an external app (no process of ours)
+                selector.register(script.worker.sentinel, selectors.EVENT_READ, (script, "sentinel"))
         for script in rewatch:
             session = script.session
             if id(script) in self._watched and session is not None and session.alive:
@@ -122,6 +123,8 @@ class Dispatcher:
                     selector.register(session.fd, selectors.EVENT_READ, (script, "pipe"))
                 except (KeyError, ValueError, OSError):
                     pass  # already watched
+            elif id(script) in self._watched and session is not None and script.external:
+                self._died(selector, script)  # it hung up while the main thread read its socket
 
     def _read(self, selector: selectors.BaseSelector, script: Script, fd: int) -> None:
         session = script.session
@@ -136,6 +139,10 @@ class Dispatcher:
             self._on_broken(script)
         elif session.inbox:
             self._on_readable(script)
+        if not session.alive and script.external:
+            # An external app has no process sentinel: the end of its stream
+            # (or its broken session) is its death.
+            self._died(selector, script)
 
     def _died(self, selector: selectors.BaseSelector, script: Script) -> None:
         session = script.session

@@ -80,6 +80,10 @@ class Script:
     dropped_reported: bool = False
     exitcode: Optional[int] = None
     load_error: str = ""
+    #: An external application (hexsandbox.remote) rather than a worker we
+    #: spawned: its ``worker`` is the connection (no process of ours, no
+    #: sentinel); stopping it closes the connection, never kills a process.
+    external: bool = False
 
     @property
     def label(self) -> str:
