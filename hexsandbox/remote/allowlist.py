@@ -80,6 +80,12 @@ class AllowList:
             self._entries[name] = {"state": "denied"}
             self._save()
 
+    def forget(self, name: str) -> None:
+        """Neither allowed nor denied: its next connection asks the user."""
+        with self._lock:
+            self._entries.pop(name, None)
+            self._save()
+
     def names(self, state: str) -> List[str]:
         with self._lock:
             return sorted(n for n, e in self._entries.items() if e["state"] == state)

@@ -74,6 +74,9 @@ class RemoteService:
 
     # ------------------------------------------------------------ commands
     def allow(self, name: str) -> str:
+        if name not in self.waiting and name in self.allowlist.names("denied"):
+            self.allowlist.forget(name)
+            return f"hexsandbox: {name} is no longer denied; it will be asked about when it connects."
         if name not in self.waiting:
             raise SandboxError(f"no application called '{name}' is waiting. "
                                "/sandbox apps shows who is.")

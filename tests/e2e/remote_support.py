@@ -78,9 +78,10 @@ class Apps:
         with open(self.tokens_path) as f:
             return json.load(f)[self.socket_path]
 
-    def allow(self, name: str, timeout: float = 20.0) -> None:
-        """Wait until HexChat asks about ``name``, then allow it as the user would."""
-        wait_report(self.hc, f"application {name} (pid", timeout)
+    def allow(self, name: str, timeout: float = 20.0, since: int = 0) -> None:
+        """Wait until HexChat asks about ``name`` (in a report from index
+        ``since`` on), then allow it as the user would."""
+        wait_report(self.hc, f"application {name} (pid", timeout, since)
         self.hc.command(f"sandbox allow {name}")
 
 
@@ -88,7 +89,7 @@ def reports(hc: Any) -> List[str]:
     return [r["text"] for r in hc.reports()]
 
 
-def wait_report(hc: Any, contains: str, timeout: float = 20.0) -> str:
+def wait_report(hc: Any, contains: str, timeout: float = 20.0, since: int = 0) -> str:
     """The first report (a line HexChat showed) containing ``contains``.
 
     Reports live inside HexChat; each check is a control round trip
@@ -96,7 +97,7 @@ def wait_report(hc: Any, contains: str, timeout: float = 20.0) -> str:
     end = time.monotonic() + timeout
     seen: List[str] = []
     while time.monotonic() < end:
-        seen = reports(hc)
+        seen = reports(hc)[since:]
         for text in seen:
             if contains in text:
                 return text

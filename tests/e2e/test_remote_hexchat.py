@@ -121,3 +121,42 @@ def test_another_uid_is_refused(remote):
     told = wait_report(remote.hc, "refused a connection from uid")
     assert f"uid {os.getuid()} " in told
     assert not any("intruder" in t for t in reports(remote.hc))
+
+
+TRY_TOKEN = '''
+import sys
+import hexsandbox.remote as r
+name, token = sys.argv[1], (None if sys.argv[2] == "-" else sys.argv[2])
+try:
+    with r.connect(name, token=token, remember=False, timeout=15) as hc:
+        print("ok", hc.get_info("channel"))
+except r.RemoteError as exc:
+    print("refused:", exc)
+'''
+
+
+def test_wrong_or_stale_token_is_refused(remote):
+    hc = remote.hc
+    first = remote.start(remote.cli_argv("info", "--name", "tok", "channel"))
+    remote.allow("tok")
+    assert first.communicate(timeout=20)[0] == "#test\n"
+    old = remote.tokens()["tok"]
+    assert remote.run(remote.python_argv(TRY_TOKEN, "tok", old)).stdout == "ok #test\n"
+    wrong = remote.run(remote.python_argv(TRY_TOKEN, "tok", "x" * 43)).stdout
+    assert wrong == "refused: hexsandbox: refused: its token is wrong or stale\n"
+    # Revoked: refused, token or not.
+    hc.command("sandbox deny tok")
+    denied = remote.run(remote.python_argv(TRY_TOKEN, "tok", old)).stdout
+    assert denied == "refused: hexsandbox: refused: the user denied it\n"
+    # The user changes their mind: asked again, a new token; the old one is stale.
+    hc.command("sandbox allow tok")
+    assert _lines(hc)[-1] == "hexsandbox: tok is no longer denied; it will be asked about when it connects."
+    told = len(reports(hc))
+    again = remote.start(remote.cli_argv("info", "--name", "tok", "channel"))
+    remote.allow("tok", since=told)
+    assert again.communicate(timeout=20)[0] == "#test\n"
+    new = remote.tokens()["tok"]
+    assert new != old
+    stale = remote.run(remote.python_argv(TRY_TOKEN, "tok", old)).stdout
+    assert stale == "refused: hexsandbox: refused: its token is wrong or stale\n"
+    assert remote.run(remote.python_argv(TRY_TOKEN, "tok", new)).stdout == "ok #test\n"
