@@ -139,7 +139,8 @@ class Sandbox(HookForwarding):
                         state=State.RUNNING, external=True)
         script.worker = peer
         self._open_session(script, peer.conn.fileno(), name)
-        script.gui = self.backend.plugingui_add(script.path, name, script.description, "")
+        # HexChat's Plugins and Scripts window hides entries without a version.
+        script.gui = self.backend.plugingui_add(script.path, name, script.description, "remote")
         self.scripts.append(script)
         return script
 

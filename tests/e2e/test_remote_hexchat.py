@@ -14,7 +14,7 @@ import msgpack
 import pytest
 
 from harness import plugins_window
-from remote_support import REMOTE_INI, Apps, reports, wait_externals, wait_report
+from remote_support import REMOTE_INI, Apps, external_scripts, reports, wait_externals, wait_report
 
 
 @pytest.fixture
@@ -160,3 +160,176 @@ def test_wrong_or_stale_token_is_refused(remote):
     stale = remote.run(remote.python_argv(TRY_TOKEN, "tok", old)).stdout
     assert stale == "refused: hexsandbox: refused: its token is wrong or stale\n"
     assert remote.run(remote.python_argv(TRY_TOKEN, "tok", new)).stdout == "ok #test\n"
+
+
+def _events(remote, name):
+    """A connected ``hexsandbox events`` app called ``name``; allowed first."""
+    told = len(reports(remote.hc))
+    proc = remote.start(remote.cli_argv("events", "--name", name, "Channel Message", "--json", "--ready"))
+    remote.allow(name, since=told)
+    assert proc.stdout.readline().strip() == '{"ready": true}'
+    wait_externals(remote.hc, lambda apps: any(a["path"] == f"app:{name}" and a["hooks"] == 1
+                                               for a in apps))
+    return proc
+
+
+def test_revoking_an_app_disconnects_it(remote, scripted_server):
+    hc = remote.hc
+    watcher = _events(remote, "watcher")
+    hc.command("sandbox deny watcher")
+    assert _lines(hc)[-1] == "hexsandbox: denied application watcher; disconnected it."
+    watcher.wait(10)  # its run() ends: HexChat closed the connection
+    assert wait_externals(hc, lambda apps: apps == []) == []
+    hc.command("sandbox apps")
+    scripted_server.roundtrip()
+    assert "watcher      denied  -    -" in _lines(hc)
+    # Its token no longer opens anything.
+    token = remote.tokens()["watcher"]
+    assert remote.run(remote.python_argv(TRY_TOKEN, "watcher", token)).stdout.startswith("refused")
+
+
+RAW_CLIENT = '''
+import socket, struct, sys
+import msgpack
+from hexsandbox.remote import paths
+mode = sys.argv[1]
+path = paths.default_socket()
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.settimeout(20)
+s.connect(path)
+def send(msg):
+    body = msgpack.packb(msg)
+    s.sendall(struct.pack(">I", len(body)) + body)
+def read():
+    head = s.recv(4, socket.MSG_WAITALL)
+    return msgpack.unpackb(s.recv(struct.unpack(">I", head)[0], socket.MSG_WAITALL))
+if mode != "garbage-first":
+    send([0, 1, "hello", [None, "rawapp", paths.load_token(path, "rawapp")]])
+    print("hello:", read()[2], flush=True)
+if mode in ("garbage", "garbage-first"):
+    s.sendall(struct.pack(">I", 6) + b"\\xc1\\xc1\\xc1\\xc1\\xc1\\xc1")
+elif mode == "oversized":
+    s.sendall(struct.pack(">I", 100 * 1024 * 1024) + b"x" * 65536)
+elif mode == "not-a-message":
+    body = msgpack.packb({"hello": "world"})
+    s.sendall(struct.pack(">I", len(body)) + body)
+try:
+    rest = s.recv(65536)
+    while rest:
+        rest = s.recv(65536)
+except ConnectionResetError:
+    pass
+print("closed", flush=True)
+'''
+
+
+@pytest.mark.parametrize("mode, told", [
+    ("garbage", "rawapp sent a malformed message"),
+    ("oversized", "rawapp sent a message of 104857600 bytes (the limit is 1048576)"),
+    ("not-a-message", "rawapp sent a malformed message"),
+    ("garbage-first", None),
+])
+def test_a_malformed_or_oversized_frame_drops_that_connection_only(remote, scripted_server, mode, told):
+    hc = remote.hc
+    first = remote.start(remote.cli_argv("info", "--name", "rawapp", "channel"))
+    remote.allow("rawapp")
+    assert first.communicate(timeout=20)[0] == "#test\n"
+    good = _events(remote, "bystander")
+    before = len(reports(hc))
+    out = remote.run(remote.python_argv(RAW_CLIENT, mode), timeout=30).stdout
+    assert out.endswith("closed\n")
+    if told is not None:
+        assert out.startswith("hello: None\n")
+        text = wait_report(hc, told, since=before)
+        assert text.endswith("; it was stopped.")
+        assert [t for t in reports(hc)[before:] if "rawapp" in t] == [text], "told once"
+    # The other app and HexChat go on.
+    scripted_server.privmsg("#test", "still here")
+    assert json.loads(good.stdout.readline())["words"] == ["alice", "still here"]
+    assert [a["path"] for a in wait_externals(hc, lambda apps: len(apps) == 1)] == ["app:bystander"]
+    good.terminate()
+    good.wait(10)
+
+
+CENSOR = '''
+import time
+import hexsandbox.remote
+hc = hexsandbox.remote.connect(name="censor")
+def on_message(word, word_eol, userdata):
+    if "secret" in word[1]:
+        return hc.EAT_ALL
+    if "slow" in word[1]:
+        time.sleep(2)
+    return hc.EAT_NONE
+hc.hook_print("Channel Message", on_message)
+hc.run()
+'''
+
+
+def test_the_app_decides_eat_per_event_within_the_deadline(remote, scripted_server):
+    hc = remote.hc
+    app = remote.start(remote.python_argv(CENSOR))
+    remote.allow("censor")
+    wait_externals(hc, lambda apps: [a["hooks"] for a in apps] == [1])
+    scripted_server.privmsg("#test", "a secret line")
+    scripted_server.privmsg("#test", "a public line")
+    scripted_server.roundtrip()
+    lines = _lines(hc)
+    assert "a public line" in lines and "a secret line" not in lines
+    before = len(reports(hc))
+    scripted_server.privmsg("#test", "a slow line")
+    scripted_server.privmsg("#test", "after the slow one")
+    late = wait_report(hc, "censor did not answer print 'Channel Message' within 500 ms", since=before)
+    assert "HexChat goes on without it" in late
+    scripted_server.roundtrip()
+    assert {"a slow line", "after the slow one"} <= set(_lines(hc)), "not eaten: passed on time"
+    wait_report(hc, "censor is answering again", since=before)
+    app.terminate()
+    app.wait(10)
+    wait_report(hc, "application censor disconnected; its hooks were removed.", since=before)
+
+
+def test_apps_are_listed_and_the_plugins_window_unloads_them(remote, scripted_server):
+    hc = remote.hc
+    app = _events(remote, "windowed")
+    hc.command("sandbox list")
+    scripted_server.roundtrip()
+    row = [l for l in _lines(hc) if l.startswith("windowed ")][0].split()
+    assert row[:4] == ["windowed", "-", "running", str(app.pid)]
+    assert plugins_window.open_window(hc)
+    shown = plugins_window.rows(hc)
+    listed = [r for r in shown if r["path"] == "app:windowed"]
+    assert listed == [{"name": "windowed", "version": "remote", "file": "app:windowed",
+                       "description": "external application", "path": "app:windowed"}]
+    assert plugins_window.click_unload(hc, "app:windowed")
+    assert app.wait(10) == 0, "its run() returned: HexChat unloaded it"
+    wait_externals(hc, lambda apps: apps == [])
+    assert not [r for r in plugins_window.rows(hc) if r["path"] == "app:windowed"]
+    plugins_window.close_window(hc)
+    assert not any("windowed disconnected" in t for t in reports(hc)), "an unload is no crash"
+
+
+UNCHANGED_SCRIPT = '''
+__module_name__ = "echo"
+__module_version__ = "1.0"
+__module_description__ = "answers !echo"
+import hexchat
+def on_msg(word, word_eol, userdata):
+    if word[1].startswith("!echo "):
+        hexchat.command("say echo " + word[1][6:])
+hexchat.hook_print("Channel Message", on_msg)
+'''
+
+
+def test_run_remote_runs_an_unchanged_script(remote, scripted_server):
+    hc = remote.hc
+    path = remote.script(UNCHANGED_SCRIPT)
+    app = remote.start(remote.cli_argv("run-remote", "--name", "echo-app", path))
+    remote.allow("echo-app")
+    wait_externals(hc, lambda apps: [a["hooks"] for a in apps] == [1])
+    since = scripted_server.mark()
+    scripted_server.privmsg("#test", "!echo over the socket")
+    scripted_server.wait_for("PRIVMSG #test :echo over the socket", since=since)
+    assert [a["name"] for a in external_scripts(hc)] == ["echo"]
+    app.terminate()
+    app.wait(10)
