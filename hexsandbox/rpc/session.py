@@ -109,7 +109,8 @@ class Session:
         self.owner_depth = 0     # > 0 while the owner thread reads the socket
         self.paused = False      # the background reader stepped aside
         #: Called (owner thread) when the owner stops reading and the
-        #: background reader had stepped aside: give it the socket back.
+        #: background reader had stepped aside (give it the socket back), or
+        #: messages it read are left in the inbox (serve them).
         self.on_owner_done: Optional[Callable[[], None]] = None
         self._pending: Dict[int, Any] = {}
         self._replies: Dict[int, Tuple[M.Response, int]] = {}
@@ -347,7 +348,9 @@ class Session:
         finally:
             with self.read_lock:
                 self.owner_depth -= 1
-                hand_back = self.owner_depth == 0 and self.paused
+                # Messages read after the answer stay queued: whoever serves
+                # the inbox must hear of them, as of a paused reader.
+                hand_back = self.owner_depth == 0 and (self.paused or bool(self.inbox))
             if hand_back and self.on_owner_done is not None:
                 self.on_owner_done()
 

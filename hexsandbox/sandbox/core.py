@@ -39,9 +39,10 @@ SERVE_BUDGET_S = 0.005
 SERVE_BUDGET_BYTES = 256 * 1024
 
 #: The largest message a worker may send (a bigger one drops it at once):
-#: far above any real call (HexChat lines are at most a few KB), small
-#: enough that decoding the worst case stays within a few milliseconds.
-MAX_FRAME_FROM_WORKER = 1024 * 1024
+#: far above any real call (IRC lines are 512 bytes, pluginprefs 512), small
+#: enough that the worst body to decode (256 KiB of empty arrays) takes
+#: ~45 ms, well inside a hook's deadline (benchmarks/codec.py).
+MAX_FRAME_FROM_WORKER = 256 * 1024
 
 #: How long the client waits for room in a worker's socket before it
 #: decides the worker stopped reading and drops it.
@@ -258,9 +259,17 @@ class Sandbox(HookForwarding):
         session = Session(fd, peer=peer, max_frame=MAX_FRAME_FROM_WORKER, acks=True,
                           send_timeout=SEND_TIMEOUT_S, spin_us=self.spin_us,
                           trace=trace.from_environment())
-        session.on_owner_done = lambda: self.backend.call_soon(lambda: self._give_back(script))
+        session.on_owner_done = lambda: self._owner_done(script)
         script.session = session
         self._dispatcher.watch(script)
+
+    def _owner_done(self, script: Script) -> None:
+        """The main thread stopped reading this worker's socket itself:
+        serve what it read past its answer, and give the socket back."""
+        session = script.session
+        if session is not None and session.inbox:
+            self._schedule(script)
+        self.backend.call_soon(lambda: self._give_back(script))
 
     def _give_back(self, script: Script) -> None:
         """Hand the socket back to the dispatcher when HexChat is idle, not
