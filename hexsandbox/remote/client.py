@@ -30,6 +30,9 @@ from ..rpc import messages as M
 from . import handshake as H
 from . import paths
 
+#: How long close() waits for the receiver thread to see the end of stream.
+CLOSE_TIMEOUT_S = 2.0
+
 #: The largest answer accepted during the handshake.
 _HANDSHAKE_MAX_FRAME = 64 * 1024
 
@@ -119,8 +122,9 @@ class RemoteApp:
         self.runtime = worker.WorkerRuntime(sock.fileno(), context, peer="hexchat")
         self.hexchat: types.ModuleType = proxy.build_module(self.runtime, "hexchat")
         self._closed = False
-        threading.Thread(target=self.runtime.receive_forever, name="hexsandbox-remote-receiver",
-                         daemon=True).start()
+        self._receiver = threading.Thread(target=self.runtime.receive_forever,
+                                          name="hexsandbox-remote-receiver", daemon=True)
+        self._receiver.start()
 
     def __getattr__(self, attr: str) -> Any:
         return getattr(self.hexchat, attr)
@@ -161,11 +165,23 @@ class RemoteApp:
             self.runtime.oneway("unloaded", self.runtime.current_ctx, [])
         except (worker.ConnectionLost, OSError):
             pass
+        # Half-close, then let the receiver thread read until HexChat closes
+        # its end: closing a Unix socket with unread bytes (an ``ack`` on its
+        # way) makes the peer's next read fail with ECONNRESET, and HexChat
+        # would lose the "unloaded" above and report a crash.
         try:
-            self._sock.shutdown(socket.SHUT_RDWR)
+            self._sock.shutdown(socket.SHUT_WR)
         except OSError:
             pass
-        self._sock.close()
+        # The receiver thread must be gone before the descriptor is closed:
+        # a new connection would get the same number, and a receiver still
+        # polling it would read that connection's bytes.
+        if self._receiver is not threading.current_thread():
+            self._receiver.join(CLOSE_TIMEOUT_S)
+        if not self._receiver.is_alive():
+            self._sock.close()
+        else:  # pragma: no cover - a receiver stuck past the timeout keeps the fd
+            self._leaked = self._sock
 
     def __enter__(self) -> "RemoteApp":
         return self

@@ -9,11 +9,13 @@ import os
 import socket
 import stat
 import struct
+import subprocess
 
 import msgpack
 import pytest
 
 from harness import plugins_window
+from hexsandbox.sandbox.core import MAX_FRAME_FROM_WORKER
 from remote_support import REMOTE_INI, Apps, external_scripts, reports, wait_externals, wait_report
 
 
@@ -225,7 +227,7 @@ print("closed", flush=True)
 
 @pytest.mark.parametrize("mode, told", [
     ("garbage", "rawapp sent a malformed message"),
-    ("oversized", "rawapp sent a message of 104857600 bytes (the limit is 1048576)"),
+    ("oversized", f"rawapp sent a message of 104857600 bytes (the limit is {MAX_FRAME_FROM_WORKER})"),
     ("not-a-message", "rawapp sent a malformed message"),
     ("garbage-first", None),
 ])
@@ -333,3 +335,79 @@ def test_run_remote_runs_an_unchanged_script(remote, scripted_server):
     assert [a["name"] for a in external_scripts(hc)] == ["echo"]
     app.terminate()
     app.wait(10)
+
+
+#: How long the connect/disconnect soak runs. The issue asks for 30 s; CI
+#: runs 10 s (HEXSANDBOX_E2E_SOAK_S=30 for the full run): each second is
+#: hundreds of handshakes, so a leak or a stall shows well within 10 s, and
+#: the e2e suite shares two CPUs.
+SOAK_S = float(os.environ.get("HEXSANDBOX_E2E_SOAK_S", "10"))
+
+LOAD = '''
+import json, sys, threading, time
+import hexsandbox.remote as r
+end = time.monotonic() + float(sys.argv[1])
+done, errors = [0], []
+def loop():
+    while time.monotonic() < end:
+        try:
+            with r.connect("loadapp", timeout=10) as hc:
+                hc.hook_print("Channel Message", lambda *a: 0)
+                assert hc.get_info("channel") == "#test"
+            done[0] += 1
+        except Exception as exc:
+            errors.append(repr(exc))
+threads = [threading.Thread(target=loop) for _ in range(20)]
+for t in threads: t.start()
+for t in threads: t.join()
+print(json.dumps({"connections": done[0], "errors": errors[:5], "error_count": len(errors)}))
+'''
+
+GAP_PROBE = """
+import time
+_gap = {'last': None, 'max': 0.0, 'ticks': 0}
+def _gap_tick(userdata):
+    now = time.monotonic()
+    if _gap['last'] is not None:
+        _gap['max'] = max(_gap['max'], now - _gap['last'])
+    _gap['last'] = now
+    _gap['ticks'] += 1
+    return True
+_gap_hook = hexchat.hook_timer(10, _gap_tick)
+result = 1
+"""
+
+
+def test_twenty_apps_connecting_in_a_loop_leave_hexchat_responsive(remote, scripted_server):
+    from remote_support import fd_count
+
+    hc = remote.hc
+    first = remote.start(remote.cli_argv("info", "--name", "loadapp", "channel"))
+    remote.allow("loadapp")
+    assert first.communicate(timeout=20)[0] == "#test\n"
+    wait_externals(hc, lambda apps: apps == [])
+    fds_before = fd_count(hc.pid)
+    hc.eval(GAP_PROBE)
+    load = remote.start(remote.python_argv(LOAD, str(SOAK_S)))
+    # HexChat keeps answering IRC while it runs (a PING about every 100 ms).
+    rounds, slowest = 0, 0.0
+    while True:
+        slowest = max(slowest, scripted_server.roundtrip(timeout=5))
+        rounds += 1
+        try:
+            out, err = load.communicate(timeout=0.1)
+            break
+        except subprocess.TimeoutExpired:
+            continue
+    summary = json.loads(out)
+    gap = hc.eval("_gap_hook and None\nresult = dict(_gap)")
+    hc.eval("hexchat.unhook(_gap_hook)\nresult = 1")
+    print(f"soak {SOAK_S} s: {summary['connections']} connections, max main-loop gap "
+          f"{gap['max'] * 1000:.1f} ms over {gap['ticks']} ticks, {rounds} IRC round trips "
+          f"(slowest {slowest * 1000:.1f} ms)")
+    assert summary["error_count"] == 0, summary
+    assert summary["connections"] >= 20
+    assert gap["max"] < 0.100, gap
+    wait_externals(hc, lambda apps: apps == [])
+    assert fd_count(hc.pid) == fds_before, "no descriptor leaked"
+    assert not [t for t in reports(hc) if "loadapp" in t and "disconnected" in t]
