@@ -66,7 +66,21 @@ class Returns(enum.Enum):
     USERDATA = "userdata"
 
 
-_REQUIRED = object()
+class _Required:
+    """The "no default" marker; pickles as itself, so rows can be sent to
+    a worker (``Sandbox(extra_calls=...)``)."""
+
+    def __repr__(self) -> str:
+        return "<required>"
+
+    def __reduce__(self) -> str:
+        return "_REQUIRED"
+
+
+_REQUIRED = _Required()
+
+#: ``Call.dead_context`` default: run the call in the front tab instead.
+IN_FRONT_TAB = "in front tab"
 
 
 @dataclass(frozen=True)
@@ -97,9 +111,31 @@ class Call:
     varargs: Optional[str] = None
     #: keyword-only parameters (``time=0`` of emit_print).
     kwonly: Tuple[Param, ...] = ()
-    #: For hooks: which backend hook family, and whether it passes attrs.
+    #: For hooks: which backend hook family (``hook_<family>`` on the
+    #: backend), and whether it passes attrs.
     hook: Optional[str] = None
     with_attrs: bool = False
+    #: Module calls: what the call answers when the script's current context
+    #: is closed. HexChat itself does nothing for prnt/command/get_info/
+    #: emit_print (it checks ``is_session``); every other call would make
+    #: in-process HexChat use the dead context, so those run in the front
+    #: tab instead (IN_FRONT_TAB).
+    dead_context: object = IN_FRONT_TAB
+    #: The backend method that serves the call (default: the row's name).
+    backend_method: Optional[str] = None
+    #: A true result makes the target the script's current context (Context.set).
+    sets_context: bool = False
+    #: LOCAL rows: the body of the worker-side function (Python source).
+    local_body: Optional[str] = None
+
+    @property
+    def backend_name(self) -> str:
+        return self.backend_method or self.name
+
+    @property
+    def wire_params(self) -> Tuple[Param, ...]:
+        """The parameters that travel, in order (callbacks and userdata stay)."""
+        return tuple(p for p in self.params if p.wire)
 
     @property
     def wire_name(self) -> str:
@@ -142,25 +178,25 @@ LISTS: Tuple[str, ...] = ("channels", "dcc", "ignore", "notify", "users")
 CALLS: Tuple[Call, ...] = (
     # -- output and commands ------------------------------------------------
     Call("prnt", (_p("string", S),), Traffic.ONEWAY, Returns.NONE,
-         "Print a line in the script's current context."),
+         "Print a line in the script's current context.", dead_context=None),
     Call("emit_print", (_p("event_name", S),), Traffic.TWOWAY, Returns.INT,
          "Emit a text event; returns 1 if it exists, else 0.", varargs="args",
-         kwonly=(_TIME,)),
+         kwonly=(_TIME,), dead_context=0),
     Call("command", (_p("command", S),), Traffic.REENTRANT, Returns.NONE,
-         "Run a command as if typed (without the leading '/')."),
+         "Run a command as if typed (without the leading '/').", dead_context=None),
     # -- pure queries ---------------------------------------------------------
     Call("nickcmp", (_p("string1", S), _p("string2", S)), Traffic.TWOWAY, Returns.INT,
          "Compare two nicks with the server's casemapping."),
     Call("strip", (_p("text", S), _p("length", Kind.INT, -1), _p("flags", Kind.INT, 3)),
          Traffic.TWOWAY, Returns.STR, "Strip colours (bit 1) and attributes (bit 2)."),
     Call("get_info", (_p("name", S),), Traffic.TWOWAY, Returns.OPT_STR,
-         "Information about the current context (str or None)."),
+         "Information about the current context (str or None).", dead_context=None),
     Call("get_prefs", (_p("name", S),), Traffic.TWOWAY, Returns.PREFS,
          "A HexChat preference: str, int or None."),
     Call("get_list", (_p("name", S),), Traffic.TWOWAY, Returns.LIST,
          "A HexChat list as ListItems."),
     Call("get_lists", (), Traffic.LOCAL, Returns.STR_LIST,
-         "The names of the lists get_list knows."),
+         "The names of the lists get_list knows.", local_body="return list(_LISTS)"),
     # -- hooks ----------------------------------------------------------------
     Call("hook_command", (_p("command", S), _CALLBACK, _USERDATA, _PRIORITY,
                           _p("help", Kind.OPT_STR, None)),
@@ -179,9 +215,11 @@ CALLS: Tuple[Call, ...] = (
          Traffic.HOOK, Returns.HOOK_ID, "Call back every timeout ms while it returns True.",
          hook="timer"),
     Call("hook_unload", (_CALLBACK, _USERDATA), Traffic.LOCAL, Returns.HOOK_ID,
-         "Call back when the script is unloaded.", hook="unload"),
+         "Call back when the script is unloaded.", hook="unload",
+         local_body="return _rt.add_unload_hook(callback, userdata)"),
     Call("unhook", (_p("handle", Kind.ANY),), Traffic.LOCAL, Returns.USERDATA,
-         "Remove one of this script's hooks; returns its userdata or None."),
+         "Remove one of this script's hooks; returns its userdata or None.",
+         local_body="return _rt.unhook(handle)"),
     # -- pluginprefs ------------------------------------------------------------
     Call("set_pluginpref", (_p("name", S), _p("value", Kind.VALUE)), Traffic.TWOWAY,
          Returns.BOOL, "Store a str or int; anything else returns False."),
@@ -193,12 +231,13 @@ CALLS: Tuple[Call, ...] = (
          "Names of all pluginprefs."),
     # -- contexts ----------------------------------------------------------------
     Call("get_context", (), Traffic.LOCAL, Returns.CONTEXT,
-         "The script's current context."),
+         "The script's current context.", local_body="return Context(_rt.current_ctx)"),
     Call("find_context", (_p("server", Kind.OPT_STR, None), _p("channel", Kind.OPT_STR, None)),
          Traffic.TWOWAY, Returns.OPT_CONTEXT, "Find a context by server and/or channel."),
     # -- Context methods: each acts in that context and switches back ------------
     Call("set", (), Traffic.TWOWAY, Returns.BOOL,
-         "Make this the current context; False if it was closed.", owner="Context"),
+         "Make this the current context; False if it was closed.", owner="Context",
+         backend_method="set_context", sets_context=True),
     Call("prnt", (_p("string", S),), Traffic.ONEWAY, Returns.NONE,
          "Print a line in this context.", owner="Context"),
     Call("emit_print", (_p("event_name", S),), Traffic.TWOWAY, Returns.INT,

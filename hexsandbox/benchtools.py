@@ -123,9 +123,11 @@ def write_results(path: str, results: Dict[str, Any], argv: List[str], script: s
 
 def measure_in_host(n: int = 5000) -> Dict[str, Dict[str, float]]:
     """Run inside HexChat (e2e control eval): floor and sandboxed hook, same run."""
-    import hexsandbox.host as host
+    import hexsandbox.loader as loader
 
-    sandbox = host._HOST.sandbox
+    host = loader.current_host()
+    assert host is not None, "measure_in_host runs inside HexChat with hexsandbox loaded"
+    sandbox = host.sandbox
     return interleaved({
         "raw pipe floor (in HexChat)": lambda k: pipe_floor_samples(k, sandbox.python),
         "sandboxed hook (in HexChat)":

@@ -12,6 +12,7 @@ import os
 import shutil
 from typing import Any, Callable, List, Optional
 
+from . import __version__, spawning, stacks
 from .client import Sandbox, SandboxError, Script, State
 from .config import sandbox_dir
 
@@ -22,8 +23,8 @@ Usage: /SANDBOX <command> [args]   (alias /SB)
   RELOAD <name>      unload, then load it again
   RESTART <name>     start a crashed or stopped script again
   LIST               scripts with version, state, pid, memory, hooks, late and crash counts
-  STATUS             how the sandbox runs (wake-up, Python, deadline)
-  STACK <name>       where a script is right now (Python stack of every thread)
+  STATUS [-v]        what runs and how HexChat is protected (-v: how it works inside)
+  STACK <name> [-v]  where a script is right now: its threads and frames (-v: all frames)
   MIGRATE <file>     move an in-process script from addons/ to the sandbox, keeping its prefs
   APPS               external applications: connected, waiting, allowed, denied
   ALLOW <name>       let a waiting external application use HexChat (it gets a token)
@@ -117,22 +118,43 @@ class SandboxCommands:
             self._say("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip())
 
     def cmd_status(self, arg: str) -> None:
+        """What runs and how HexChat is protected, in plain words; ``-v``
+        adds how it works (wake-up, spin, interpreters, folders)."""
+        verbose = _verbose(arg)
+        for line in status_lines(self.sandbox, sandbox_dir(self.config_dir)):
+            self._say(line)
+        if not verbose:
+            self._say("hexsandbox: /sandbox status -v shows how it works inside.")
+            return
         sb = self.sandbox
-        running = sum(1 for s in sb.scripts if s.state is State.RUNNING)
-        self._say(f"hexsandbox: {running} running of {len(sb.scripts)} scripts; "
-                  f"hook deadline {sb.deadline_ms} ms; workers run {self.python or 'the default Python'}.")
         if self.wakeup:
             self._say(f"hexsandbox: main-thread wake-up: {self.wakeup}.")
         spin = f"{sb.spin_us} us" if sb.spin_us else "off"
         self._say(f"hexsandbox: polling a pipe before sleeping on it (spin_us): {spin}.")
-        self._say(f"hexsandbox: scripts folder: {sandbox_dir(self.config_dir)}")
+        default = self.python or spawning.default_python()
+        self._say(f"hexsandbox: workers run {default}.")
+        for script in sb.scripts:
+            interpreter = script.python or spawning.default_python()
+            extra = [] if interpreter == default else [f"runs {interpreter}"]
+            if script.deadline_ms != sb.deadline_ms:
+                extra.append(f"deadline {script.deadline_ms} ms")
+            if extra:
+                self._say(f"hexsandbox: {script.label} {', '.join(extra)}.")
 
     def cmd_stack(self, arg: str) -> None:
-        script = self._script(arg)
+        """The script's own threads and frames; ``-v``: the whole dump."""
+        verbose = _verbose(arg)
+        script = self._script(_without_flags(arg))
         text = self.sandbox.stack(script)
+        hidden = 0
+        if not verbose:
+            text, hidden = stacks.script_view(text, script.path)
         self._say(f"hexsandbox: stack of {script.label} (pid {script.pid}):")
         for line in text.splitlines():
             self._say(line)
+        if hidden:
+            self._say(f"hexsandbox: {hidden} frames of hexsandbox's own machinery hidden; "
+                      f"/sandbox stack {script.label} -v shows them.")
 
     def cmd_migrate(self, arg: str) -> None:
         if not arg:
@@ -182,3 +204,53 @@ def _rss(pid: Optional[int]) -> str:
         return f"{pages * os.sysconf('SC_PAGE_SIZE') // (1024 * 1024)} MB"
     except (OSError, ValueError, IndexError):
         return "-"
+
+
+def _verbose(arg: str) -> bool:
+    return any(word in ("-v", "--verbose") for word in arg.split())
+
+
+def _without_flags(arg: str) -> str:
+    return " ".join(word for word in arg.split() if word not in ("-v", "--verbose"))
+
+
+def _duration(seconds: float) -> str:
+    """'45 s', '1 minute', '5 minutes'."""
+    if seconds >= 60 and seconds % 60 == 0:
+        minutes = int(seconds // 60)
+        return f"{minutes} minute" + ("" if minutes == 1 else "s")
+    return f"{seconds:g} s"
+
+
+def status_lines(sandbox: Sandbox, folder: str) -> List[str]:
+    """``/sandbox status`` in the user's words: what is running, and what
+    hexsandbox does when a script hangs, eats memory or crashes."""
+    scripts = sandbox.scripts
+    running = [s.label for s in scripts if s.state is State.RUNNING and not s.dead]
+    others = [f"{s.label} ({s.state.value})" for s in scripts
+              if not (s.state is State.RUNNING and not s.dead)]
+    if not scripts:
+        what = f"no scripts loaded (put them in {folder}, or /sandbox load FILE)."
+    else:
+        what = f"{len(running)} of {len(scripts)} scripts running, each in its own process"
+        what += f": {', '.join(running)}" if running else ""
+        what += f"; not running: {', '.join(others)}." if others else "."
+    lines = [f"hexsandbox {__version__}: {what}"]
+    lines.append(f"hexsandbox: a script that takes more than {sandbox.deadline_ms} ms to answer "
+                 f"is not waited for: HexChat goes on, and you are told.")
+    if sandbox.memory_limit_mb:
+        lines.append(f"hexsandbox: each script may use up to {sandbox.memory_limit_mb} MB of memory; "
+                     f"past that its allocations fail, never HexChat's.")
+    else:
+        lines.append("hexsandbox: scripts' memory is not limited (memory_limit_mb = 0).")
+    policy = sandbox.restart
+    if policy is None:
+        lines.append("hexsandbox: a script that crashes stays stopped (restart = no); "
+                     "/sandbox restart NAME starts it again.")
+    else:
+        lines.append(f"hexsandbox: a script that crashes is started again after "
+                     f"{policy.first_delay_ms / 1000:g} s, waiting longer each time; after "
+                     f"{policy.max_crashes} crashes in {_duration(policy.window_s)} it stays stopped.")
+    lines.append(f"hexsandbox: scripts folder {folder}; settings in its hexsandbox.ini.")
+    return lines
+

@@ -15,11 +15,11 @@ the per-script state they change.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence
 
 from . import api_table as api
 from .rpc import messages as M
-from .api_table import Call, Kind, Traffic
+from .api_table import Call, Kind, Returns, Traffic
 from .backend import Backend
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -83,32 +83,23 @@ def make_checker(call: Call) -> Callable[[List[Any]], List[Any]]:
     return check
 
 
-#: What a call answers when the script's current context was closed. HexChat
-#: itself does nothing for these (it checks ``is_session``); every other call
-#: would make in-process HexChat dereference the dead context, so we run it in
-#: the front tab instead.
-_DEAD_CONTEXT_RESULT: Dict[str, Any] = {"prnt": None, "command": None, "get_info": None,
-                                        "emit_print": 0}
-_NO_RESULT = object()
-
-
-def _enter_context(backend: Backend, ctx: Optional[int], method: str) -> Any:
-    """Make ``ctx`` current; return _NO_RESULT, or the answer for a dead one."""
+def _enter_context(backend: Backend, ctx: Optional[int], call: Call) -> Any:
+    """Make ``ctx`` current; return _NO_RESULT, or the row's answer for a
+    closed one (``Call.dead_context``)."""
     if ctx is not None and backend.set_context(ctx):
         return _NO_RESULT
-    if method in _DEAD_CONTEXT_RESULT:
-        return _DEAD_CONTEXT_RESULT[method]
+    if call.dead_context is not api.IN_FRONT_TAB:
+        return call.dead_context
     backend.set_context(backend.front_context())
     return _NO_RESULT
 
 
+_NO_RESULT = object()
+
+
 def _backend_call(call: Call, backend: Backend, args: List[Any]) -> Any:
-    if call.name == "set":
-        return bool(backend.set_context(args[0]))
-    method = getattr(backend, call.name)
-    if call.name in ("set_pluginpref", "del_pluginpref"):
-        return bool(method(*args))
-    return method(*args)
+    result = getattr(backend, call.backend_name)(*args)
+    return bool(result) if call.returns is Returns.BOOL else result
 
 
 def _make_call_handler(call: Call) -> Handler:
@@ -119,7 +110,7 @@ def _make_call_handler(call: Call) -> Handler:
         def handle(sandbox: "Sandbox", script: "Script", ctx: Optional[int], args: List[Any]) -> Any:
             args = check(args)
             backend = sandbox.backend
-            dead = _enter_context(backend, ctx, call.name)
+            dead = _enter_context(backend, ctx, call)
             if dead is not _NO_RESULT:
                 return dead
             return _backend_call(call, backend, args)
@@ -129,8 +120,8 @@ def _make_call_handler(call: Call) -> Handler:
         args = check(args)
         backend = sandbox.backend
         target, rest = args[0], args[1:]
-        if call.name == "set":
-            return bool(backend.set_context(target))
+        if call.sets_context:
+            return _backend_call(call, backend, [target])
         if not backend.set_context(target):
             # As _hexchat.py: the notice goes to the current context, then
             # its context manager fails with "generator didn't yield".
@@ -165,10 +156,10 @@ def _unhook(sandbox: "Sandbox", script: "Script", ctx: Optional[int], args: List
     sandbox.remove_hook(script, _check_value(Kind.INT, args[0], "unhook"))
 
 
-def build_handlers() -> Dict[str, Handler]:
+def build_handlers(calls: Sequence[Call] = api.CALLS) -> Dict[str, Handler]:
     """method name -> handler, for every row a worker may send."""
     handlers: Dict[str, Handler] = {}
-    for call in api.CALLS:
+    for call in calls:
         if call.traffic is Traffic.HOOK:
             handlers[call.wire_name] = _make_hook_handler(call)
         elif call.traffic is not Traffic.LOCAL:

@@ -63,7 +63,7 @@ class HexChatBackend:
         for name in WAKEUPS[start:]:
             if name in event_driven and event_driven[name][1]():
                 return event_driven[name][0]
-        self.hc.hook_timer(20, lambda _ud: self._run_work() or True)
+        self.hc.hook_timer(20, self._run_work_keep)
         forced = " (as hexsandbox.ini asks)" if preferred == "timer" else ": no event-driven wake-up was available"
         return f"timer (20 ms polling{forced})"
 
@@ -83,7 +83,7 @@ class HexChatBackend:
         try:
             glib = ctypes.CDLL(glib_name)
             source_func = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p)
-            self._idle_cb = source_func(lambda _data: self._run_work() or 0)
+            self._idle_cb = source_func(self._run_work_once)
             self._g_idle_add = glib.g_idle_add
             self._g_idle_add.argtypes = [source_func, ctypes.c_void_p]
             return True
@@ -108,6 +108,16 @@ class HexChatBackend:
             pass
         self._run_work()
         return 1  # keep the fd hook
+
+    def _run_work_keep(self, _userdata: Any) -> bool:
+        """The timer fallback: run the work, keep the timer."""
+        self._run_work()
+        return True
+
+    def _run_work_once(self, _data: Any) -> int:
+        """The g_idle_add source: run the work, remove the source."""
+        self._run_work()
+        return 0
 
     def _run_work(self) -> None:
         with self._lock:

@@ -2,10 +2,21 @@
 
 Install writes one small loader script into ``<configdir>/addons/``, which
 HexChat's Python plugin autoloads. HexChat embeds Debian's system Python, which
-does not see the virtualenv (or user site) hexsandbox was installed into, so
-the loader puts exactly the folders holding hexsandbox and its dependencies on
-``sys.path`` and names the Python the workers run with. Uninstall removes the
-loader and the folders install created (if still empty): nothing else.
+does not see the virtualenv hexsandbox was installed into (pipx's, normally
+``~/.local/pipx/venvs/hexsandbox``), so:
+
+* the loader puts exactly the folders holding hexsandbox and the
+  distributions it requires (read from the installed metadata, so a new
+  dependency needs no change here) at the front of HexChat's ``sys.path``;
+* workers run the Python install ran with (that venv's, which has all of
+  them), unless hexsandbox.ini names another.
+
+Both only work if the venv's Python is the one HexChat embeds (compiled
+dependencies must match its ABI), so install refuses a version mismatch and
+checks, before writing anything, that HexChat's Python can import hexsandbox
+from those folders and that the worker Python can start a worker. Uninstall
+removes the loader and the folders install created (if still empty): nothing
+else.
 """
 
 from __future__ import annotations
@@ -14,8 +25,10 @@ import glob
 import json
 import os
 import re
+import subprocess
 import sys
 from dataclasses import dataclass
+from importlib import metadata
 from typing import List, Optional
 
 from . import __version__
@@ -41,13 +54,11 @@ __module_description__ = "Runs the scripts in {sandbox} in their own processes"
 {marker} {manifest}
 import sys
 
-for _path in {paths!r}:
-    if _path not in sys.path:
-        sys.path.insert(0, _path)
+sys.path[:0] = [_path for _path in {paths!r} if _path not in sys.path]
 
-import hexsandbox.host
+import hexsandbox.loader
 
-hexsandbox.host.start(globals(), python={python!r})
+hexsandbox.loader.start(globals(), python={python!r})
 '''
 
 
@@ -93,19 +104,72 @@ def embedded_python_version(plugin_path: str) -> Optional[str]:
     return match.group(1).decode() if match else None
 
 
-def import_paths() -> List[str]:
-    """Folders that must be on HexChat's sys.path: where hexsandbox and its
-    dependencies are installed (de-duplicated, in order)."""
-    import cloudpickle
-    import dill
-    import multiprocess
+def _requirement_names(dist: "metadata.Distribution") -> List[str]:
+    """Names of the distributions ``dist`` needs at run time (no extras)."""
+    names = []
+    for requirement in dist.requires or []:
+        _spec, _, marker = requirement.partition(";")
+        if "extra" in marker:
+            continue
+        match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", requirement)
+        if match:
+            names.append(match.group(1))
+    return names
 
-    paths: List[str] = []
-    for module in (sys.modules[__package__], multiprocess, dill, cloudpickle):
-        folder = os.path.dirname(os.path.dirname(os.path.abspath(module.__file__)))
-        if folder not in paths:
-            paths.append(folder)
+
+def import_paths() -> List[str]:
+    """Folders that must be on HexChat's sys.path: where hexsandbox and every
+    distribution it needs (transitively) are installed, in that order.
+
+    From the installed metadata, so ``pyproject.toml``'s dependencies are the
+    one list; an editable install's hexsandbox is its checkout.
+    """
+    package = os.path.dirname(os.path.abspath(sys.modules[__package__].__file__ or ""))
+    paths: List[str] = [os.path.dirname(package)]
+    try:
+        todo = [metadata.distribution("hexsandbox")]
+    except metadata.PackageNotFoundError:  # run from a bare checkout
+        todo = []
+    seen = set()
+    while todo:
+        dist = todo.pop(0)
+        for name in _requirement_names(dist):
+            key = name.lower().replace("_", "-")
+            if key in seen:
+                continue
+            seen.add(key)
+            try:
+                required = metadata.distribution(name)
+            except metadata.PackageNotFoundError:
+                continue
+            todo.append(required)
+            folder = os.path.abspath(str(required.locate_file("")))
+            if folder not in paths:
+                paths.append(folder)
     return paths
+
+
+def _check_imports(embedded: Optional[str], paths: List[str], python: str) -> None:
+    """Before writing the loader: can HexChat's Python import hexsandbox from
+    ``paths``, and can ``python`` run a worker? (A loader that fails at
+    HexChat's next start would only say so inside HexChat.)"""
+    host_python = f"/usr/bin/python{embedded}" if embedded else None
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    checks = []
+    if host_python and os.access(host_python, os.X_OK):
+        code = f"import sys; sys.path[:0] = {paths!r}; import hexsandbox.loader"
+        checks.append((f"HexChat's Python ({host_python})", [host_python, "-I", "-c", code]))
+    checks.append((f"the worker Python ({python})", [python, "-c", "import hexsandbox.worker"]))
+    for who, argv in checks:
+        try:
+            done = subprocess.run(argv, env=env, cwd="/", stdin=subprocess.DEVNULL, capture_output=True,
+                                  text=True, timeout=60)
+        except OSError as exc:
+            raise InstallError(f"{who} cannot be run: {exc.strerror}.") from None
+        if done.returncode != 0:
+            last = (done.stderr.strip().splitlines() or ["(no output)"])[-1]
+            raise InstallError(f"{who} cannot import hexsandbox: {last}. Install hexsandbox with "
+                               f"pipx install --python /usr/bin/python3 . (see README).")
 
 
 def install(config_dir: Optional[str] = None, python: Optional[str] = None,
@@ -120,14 +184,15 @@ def install(config_dir: Optional[str] = None, python: Optional[str] = None,
             "HexChat's Python plugin is not installed, so HexChat cannot run hexsandbox. "
             "On Debian/Ubuntu: sudo apt install hexchat-python3 "
             "(Flatpak: flatpak install io.github.Hexchat.Plugin.Python).")
-    if plugin is not None:
-        embedded = embedded_python_version(plugin)
-        mine = f"{sys.version_info[0]}.{sys.version_info[1]}"
-        if embedded and embedded != mine:
-            raise InstallError(
-                f"HexChat embeds Python {embedded} but hexsandbox is installed for Python {mine}; "
-                f"install it with python{embedded} (e.g. python{embedded} -m pip install --user hexsandbox).")
+    embedded = embedded_python_version(plugin) if plugin is not None else None
+    mine = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    if embedded and embedded != mine:
+        raise InstallError(
+            f"HexChat embeds Python {embedded} but hexsandbox is installed for Python {mine}; "
+            f"install it for HexChat's: pipx install --force --python /usr/bin/python{embedded} .")
     python = python or sys.executable
+    paths = paths or import_paths()
+    _check_imports(embedded, paths, python)
     created = []
     addons = os.path.join(config_dir, "addons")
     sandbox = sandbox_dir(config_dir)
@@ -139,7 +204,7 @@ def install(config_dir: Optional[str] = None, python: Optional[str] = None,
     manifest = json.dumps({"created": created})
     with open(loader, "w", encoding="utf-8") as f:
         f.write(LOADER_TEMPLATE.format(version=__version__, sandbox=sandbox, marker=_MARKER,
-                                       manifest=manifest, paths=paths or import_paths(), python=python))
+                                       manifest=manifest, paths=paths, python=python))
     os.chmod(loader, 0o600)
     return InstallResult(loader, sandbox, python, warnings)
 

@@ -16,7 +16,7 @@ The runtime object (``_rt``) the generated code talks to is
 from __future__ import annotations
 
 import types
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Sequence
 
 from . import api_table as api
 from .api_table import Call, Kind, Param, Returns, Traffic
@@ -142,17 +142,16 @@ def _body(call: Call) -> List[str]:
     lines: List[str] = []
     for p in call.kwonly:
         lines.append(f"{p.name} = kwargs.pop({p.name!r}, {p.default!r})")
-    if call.name == "set_pluginpref":
-        # Mirrors _hexchat.py: str and int (bool included) are stored,
-        # anything else answers False without touching the store.
-        lines += ["name = _str(name)",
-                  "if isinstance(value, str): value = _str(value)",
-                  "elif isinstance(value, int): value = int(value)",
-                  "else: return False"]
     for p in call.params:
         checker = _CHECKERS.get(p.kind)
         if checker and p.wire:
             lines.append(f"{p.name} = {checker}({p.name})")
+        elif p.kind is Kind.VALUE:
+            # Mirrors _hexchat.py's set_pluginpref: str and int (bool
+            # included) are stored, anything else answers False at once.
+            lines += [f"if isinstance({p.name}, str): {p.name} = _str({p.name})",
+                      f"elif isinstance({p.name}, int): {p.name} = int({p.name})",
+                      "else: return False"]
     wire_args = [p.name for p in call.params if p.wire]
     if call.varargs:
         wire_args.append(f"_pad4({call.varargs})")
@@ -172,7 +171,7 @@ def _body(call: Call) -> List[str]:
         lines.append(f"_rt.reentrant({method!r}, _rt.current_ctx, {args})")
     elif call.traffic is Traffic.TWOWAY:
         lines.append(f"_v = _rt.request({method!r}, _rt.current_ctx, {args})")
-        if call.wire_name == "Context.set":
+        if call.sets_context:
             lines.append("if _v: _rt.current_ctx = self._ctx")
         builder = RESULT_BUILDERS.get(call.returns, "{v}")
         lines.append("return " + builder.format(v="_v"))
@@ -181,19 +180,12 @@ def _body(call: Call) -> List[str]:
         lines.append(f"return _rt.add_hook({call.name!r}, {call.hook!r}, {call.with_attrs!r}, "
                      f"callback, userdata, {hook_args})")
     else:  # LOCAL
-        lines.append(_LOCAL_BODIES[call.name])
+        assert call.local_body, f"LOCAL row {call.wire_name} needs a local_body"
+        lines.append(call.local_body)
     return lines
 
 
-_LOCAL_BODIES: Dict[str, str] = {
-    "get_lists": "return list(_LISTS)",
-    "get_context": "return Context(_rt.current_ctx)",
-    "hook_unload": "return _rt.add_unload_hook(callback, userdata)",
-    "unhook": "return _rt.unhook(handle)",
-}
-
-
-def generate_source() -> str:
+def generate_source(calls: Sequence[Call] = api.CALLS) -> str:
     """Python source of the worker's ``hexchat`` module, from the API table."""
     out = ['"""HexChat Scripting Interface (hexsandbox worker proxy, generated)."""', ""]
     for name, value in api.CONSTANTS.items():
@@ -201,14 +193,14 @@ def generate_source() -> str:
     out.append(f"__version__ = {api.MODULE_VERSION!r}")
     out.append(f"__all__ = {list(api.PUBLIC_NAMES)!r}")
     out.append("")
-    for call in api.CALLS:
+    for call in calls:
         if call.owner != "module":
             continue
         out.append(f"def {call.name}({_signature(call)}):")
         out.append(f"    {call.doc!r}")
         out += ["    " + line for line in _body(call)]
         out.append("")
-    for call in api.CALLS:
+    for call in calls:
         if call.owner != "Context":
             continue
         out.append(f"def _Context_{call.name}({_signature(call)}):")
@@ -226,7 +218,8 @@ SOURCE = generate_source()
 _CODE = compile(SOURCE, "<hexsandbox generated hexchat proxy>", "exec")
 
 
-def build_module(runtime: Any, name: str = "hexchat") -> types.ModuleType:
+def build_module(runtime: Any, name: str = "hexchat",
+                 extra_calls: Sequence[Call] = ()) -> types.ModuleType:
     """A fresh ``hexchat``-compatible module bound to ``runtime``.
 
     Context/ListItem/Attribute classes are shared by every module built in a
@@ -240,15 +233,13 @@ def build_module(runtime: Any, name: str = "hexchat") -> types.ModuleType:
         "_to_list": _to_list, "_LISTS": api.LISTS,
         "Context": Context, "ListItem": ListItem, "Attribute": Attribute,
     })
-    exec(_CODE, namespace)
+    code = _CODE if not extra_calls else compile(
+        generate_source(tuple(api.CALLS) + tuple(extra_calls)),
+        "<hexsandbox generated hexchat proxy>", "exec")
+    exec(code, namespace)
     # In process ``from _hexchat import *`` copies '__doc__' over the module doc.
     module.__doc__ = api.MODULE_DOC
     return module
-
-
-def public_names(module: types.ModuleType) -> List[str]:
-    """The names a script sees with ``from hexchat import *``."""
-    return sorted(module.__all__)
 
 
 def _main() -> None:  # pragma: no cover - a developer convenience
@@ -258,5 +249,4 @@ def _main() -> None:  # pragma: no cover - a developer convenience
 if __name__ == "__main__":  # pragma: no cover
     _main()
 
-__all__ = ["build_module", "generate_source", "SOURCE", "Context", "ListItem", "Attribute",
-           "public_names"]
+__all__ = ["build_module", "generate_source", "SOURCE", "Context", "ListItem", "Attribute"]

@@ -73,7 +73,8 @@ def private_runtime_dir() -> str:
 
 
 def start_worker(script_path: str, *, context: Optional[int], python: Optional[str],
-                 runtime_dir: str, memory_limit_mb: int = 0, spin_us: int = 0) -> StartedWorker:
+                 runtime_dir: str, memory_limit_mb: int = 0, spin_us: int = 0,
+                 extra_calls: tuple = ()) -> StartedWorker:
     """Spawn one worker for ``script_path``; returns at once (the script loads
     in the background and reports ``loaded``/``load_failed``)."""
     ctx = multiprocess.get_context("spawn")
@@ -82,7 +83,8 @@ def start_worker(script_path: str, *, context: Optional[int], python: Optional[s
     os.close(fd)
     config = worker.WorkerConfig(script_path=script_path, context=context,
                                  stderr_path=stderr_path, memory_limit_mb=memory_limit_mb,
-                                 compat_dir=COMPAT_DIR, spin_us=spin_us)
+                                 compat_dir=COMPAT_DIR, spin_us=spin_us,
+                                 extra_calls=tuple(extra_calls))
     name = _WORKER_PREFIX + os.path.basename(script_path)
     process = ctx.Process(target=worker.main, args=(child_conn, config), name=name, daemon=True)
     with _START_LOCK:

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional, Set
 
 from . import proxy
+from .script_loading import load_script, print_callback_error
 from .rpc import messages as M
 from .rpc import trace
 from .rpc.framing import wait_readable
@@ -54,7 +55,8 @@ class WorkerConfig:
     memory_limit_mb: int = 0
     compat_dir: Optional[str] = None
     spin_us: int = 0  # see spinwait
-    name: str = "worker"  # for the trace
+    #: API rows beyond hexsandbox.api_table.CALLS (see Sandbox(extra_calls=)).
+    extra_calls: tuple = ()
 
 
 @dataclass
@@ -302,7 +304,7 @@ class WorkerRuntime:
                 result = hook.callback(word, word_eol, hook.userdata)
             return 0 if result is None else int(result)
         except Exception:
-            _print_callback_error()
+            print_callback_error()
             return 0
 
     def _fire_timer(self, hook_id: int, ctx: Optional[int]) -> None:
@@ -315,7 +317,7 @@ class WorkerRuntime:
             # a timer returning 1 is removed.
             keep = hook.callback(hook.userdata) is True
         except Exception:
-            _print_callback_error()
+            print_callback_error()
             keep = False
         if not keep:
             self.hooks.pop(hook_id, None)
@@ -335,7 +337,7 @@ class WorkerRuntime:
             try:
                 hook.callback(hook.userdata)
             except Exception:
-                _print_callback_error()
+                print_callback_error()
 
 
 def _unwrap(reply: M.Response) -> Any:
@@ -346,83 +348,6 @@ def _unwrap(reply: M.Response) -> Any:
 
 
 _EXCEPTIONS: Dict[str, type] = {name: getattr(builtins, name) for name in M.RAISABLE}
-
-
-def _print_callback_error() -> None:
-    """Print the script's traceback, without the worker's own frames.
-
-    As in process: HexChat 2.16's python.py lets the exception escape its
-    cffi callback, and cffi reports it through ``sys.unraisablehook``, which
-    prints the last exception's traceback only, never the chain ("During
-    handling of the above exception..."), so neither do we.
-    """
-    exc_type, exc, tb = sys.exc_info()
-    if tb is not None:
-        tb = tb.tb_next  # drop the dispatching frame
-    if tb is None:
-        # Nothing of the script's ran (a SyntaxError from compile): in process
-        # the header still comes, above python.py's own frame.
-        sys.stderr.write("Traceback (most recent call last):\n")
-    traceback.print_exception(exc_type, exc, tb, chain=False)
-
-
-class _Plugin:
-    """What scripts find as ``__plugin`` in their globals (as in process)."""
-
-    def __init__(self, path: str) -> None:
-        self.filename = path
-        self.name = ""
-        self.version = ""
-        self.description = ""
-
-
-def load_script(runtime: WorkerRuntime, path: str) -> bool:
-    """Compile and run the script as HexChat's Python plugin does."""
-    plugin = _Plugin(path)
-    globals_: Dict[str, Any] = {"__plugin": plugin, "__name__": "__main__"}
-    try:
-        with open(path, "rb") as f:
-            data = f.read().decode("utf-8")
-        compiled = compile(data, path, "exec", optimize=2, dont_inherit=True)
-        exec(compiled, globals_)
-        try:
-            plugin.name = globals_["__module_name__"]
-        except KeyError:
-            runtime.oneway("prnt", runtime.current_ctx,
-                           ["Failed to load module: __module_name__ must be set"])
-            runtime.run_unload_hooks()  # in process the discarded Plugin runs them
-            runtime.oneway("load_failed", runtime.current_ctx,
-                           ["__module_name__ must be set"])
-            return False
-        plugin.version = globals_.get("__module_version__", "")
-        plugin.description = globals_.get("__module_description__", "")
-    except Exception as e:
-        runtime.oneway("prnt", runtime.current_ctx, [f"Failed to load module: {e}"])
-        _print_callback_error()  # the traceback, from the script's own frames
-        runtime.run_unload_hooks()  # in process the discarded Plugin runs them
-        runtime.oneway("load_failed", runtime.current_ctx, [_load_error_kind(e)])
-        return False
-    runtime.oneway("loaded", runtime.current_ctx,
-                   [str(plugin.name), str(plugin.version), str(plugin.description)])
-    return True
-
-
-def _load_error_kind(exc: BaseException) -> str:
-    """A one-line reason, recognising Python 2 scripts."""
-    if isinstance(exc, SyntaxError) and _looks_like_python2(exc):
-        return f"Python 2 only: {exc.msg} (line {exc.lineno})"
-    return f"{type(exc).__name__}: {exc}"
-
-
-def _looks_like_python2(exc: SyntaxError) -> bool:
-    text = (exc.text or "").strip()
-    msg = exc.msg or ""
-    return ("Missing parentheses in call to 'print'" in msg
-            or "Missing parentheses in call to 'exec'" in msg
-            or text.startswith(("print ", "exec "))
-            or ("except" in text and "," in text and text.rstrip().endswith(":"))
-            or "ur'" in text or 'ur"' in text
-            or msg.startswith("invalid decimal literal") and text.rstrip("L").isdigit())
 
 
 #: The running worker's runtime (one per process).
@@ -436,14 +361,15 @@ def proxy_module(name: str) -> Any:
     return sys.modules.get(name) or proxy.build_module(RUNTIME, name)
 
 
-def _install_modules(runtime: WorkerRuntime, compat_dir: Optional[str]) -> None:
+def _install_modules(runtime: WorkerRuntime, compat_dir: Optional[str],
+                     extra_calls: tuple = ()) -> None:
     """Make ``import hexchat`` and ``import xchat`` give the proxy."""
     global RUNTIME
     RUNTIME = runtime
     if compat_dir and compat_dir not in sys.path:
         sys.path.insert(0, compat_dir)
     for name in ("hexchat", "xchat"):
-        sys.modules[name] = proxy.build_module(runtime, name)
+        sys.modules[name] = proxy.build_module(runtime, name, extra_calls)
 
 
 def _redirect_fd_stderr(path: Optional[str]) -> None:
@@ -477,7 +403,7 @@ def main(conn: Any, config: WorkerConfig) -> None:
     # kept so that it does not close the fd).
     runtime = WorkerRuntime(conn.fileno(), config.context, config.spin_us)
     runtime.connection = conn
-    _install_modules(runtime, config.compat_dir)
+    _install_modules(runtime, config.compat_dir, config.extra_calls)
     out = _Stdout(runtime)
     sys.stdout = sys.stderr = out  # type: ignore[assignment]
     sys.argv = ["<hexchat>"]

@@ -42,6 +42,9 @@ case "${1:-}" in
         bash scripts/setup-system.sh
         setup_python
         mkdir -p build
+        # Lint and types first: cheap, and a real mistake shows before the slow part.
+        "$VENV/bin/ruff" check hexsandbox/
+        "$VENV/bin/mypy" hexsandbox/
         # -p no:cacheprovider: CI runs from a fresh clone; nothing to reuse.
         "$VENV/bin/python" -m pytest -n auto -q -p no:cacheprovider \
             --junitxml=build/junit.xml "${@:2}"
@@ -49,6 +52,7 @@ case "${1:-}" in
     bench)
         bash scripts/setup-system.sh
         setup_python
+        "$VENV/bin/python" benchmarks/codec.py
         "$VENV/bin/python" benchmarks/hook_roundtrip.py
         "$VENV/bin/python" benchmarks/hexchat_burst.py
         "$VENV/bin/python" benchmarks/check_time.py

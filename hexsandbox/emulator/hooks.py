@@ -11,7 +11,7 @@ when the outermost dispatch ends.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, List, Optional
 
 # HexChat's hook type bits (plugin.c)
@@ -52,7 +52,6 @@ class Hook:
     interval: int = 0
     due: int = 0
     seq: int = 0
-    extra: dict = field(default_factory=dict)
 
     def __repr__(self) -> str:
         return "<Hook %s %r pri=%d%s>" % (

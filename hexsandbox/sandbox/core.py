@@ -21,10 +21,10 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from .. import dispatch, spawning
-from ..api_table import CONTROL_NOTES
+from ..api_table import CALLS, CONTROL_NOTES, Call
 from ..backend import Backend
 from ..rpc import messages as M
 from ..rpc import trace
@@ -37,6 +37,8 @@ from .records import Report, RestartPolicy, SandboxError, Script, State
 #: Work per main-loop turn for one worker before HexChat gets the loop back.
 SERVE_BUDGET_S = 0.005
 SERVE_BUDGET_BYTES = 256 * 1024
+#: A worker that used a whole turn's budget rests this many times as long.
+REST_FACTOR = 3
 
 #: The largest message a worker may send (a bigger one drops it at once):
 #: far above any real call (IRC lines are 512 bytes, pluginprefs 512), small
@@ -59,8 +61,11 @@ class Sandbox(HookForwarding):
                  deadline_ms: int = 500, memory_limit_mb: int = 0,
                  restart: Optional[RestartPolicy] = None,
                  on_report: Optional[Callable[[Report], None]] = None,
-                 spin_us: Optional[int] = None) -> None:
+                 spin_us: Optional[int] = None, extra_calls: Sequence[Call] = ()) -> None:
         self.backend = backend
+        #: API rows beyond the table's (a backend method serves each): both
+        #: sides are generated from them, as from the table's own rows.
+        self.extra_calls = tuple(extra_calls)
         #: Poll pipes this long before sleeping on them (None: spinwait's default).
         self.spin_us = default_spin_us() if spin_us is None else spin_us
         self.python = python
@@ -70,12 +75,14 @@ class Sandbox(HookForwarding):
         self.on_report = on_report
         self.scripts: List[Script] = []
         self.reports: List[Report] = []
-        self._handlers = dispatch.HANDLERS
+        self._handlers = (dispatch.build_handlers(CALLS + self.extra_calls) if self.extra_calls
+                          else dispatch.HANDLERS)
         self._runtime_dir = spawning.private_runtime_dir()
         self._dispatcher = Dispatcher(
             on_readable=self._schedule,
             on_died=lambda script: backend.call_soon(lambda: self._reap(script)),
-            on_broken=lambda script: backend.call_soon(lambda: self._drop_broken(script)))
+            on_broken=lambda script: backend.call_soon(lambda: self._drop_broken(script)),
+            on_due=self._serve_due)
         spawning.acquire()
         # Workers learn at once when a tab closes, so their one-way Context
         # calls on it fail as they do in process (notice + RuntimeError).
@@ -252,11 +259,17 @@ class Sandbox(HookForwarding):
         script.worker = spawning.start_worker(
             script.path, context=self.backend.get_context(), python=script.python,
             runtime_dir=self._runtime_dir, memory_limit_mb=self.memory_limit_mb,
+<<<<<<< HEAD
             spin_us=self.spin_us)
         self._open_session(script, script.worker.conn.fileno(), os.path.basename(script.path))
 
     def _open_session(self, script: Script, fd: int, peer: str) -> None:
         session = Session(fd, peer=peer, max_frame=MAX_FRAME_FROM_WORKER, acks=True,
+=======
+            spin_us=self.spin_us, extra_calls=self.extra_calls)
+        session = Session(script.worker.conn.fileno(), peer=os.path.basename(script.path),
+                          max_frame=MAX_FRAME_FROM_WORKER, acks=True,
+>>>>>>> protocol
                           send_timeout=SEND_TIMEOUT_S, spin_us=self.spin_us,
                           trace=trace.from_environment())
         session.on_owner_done = lambda: self._owner_done(script)
@@ -280,9 +293,18 @@ class Sandbox(HookForwarding):
             self._dispatcher.rewatch(script)
 
     def _schedule(self, script: Script) -> None:
-        if not script.scheduled:
-            script.scheduled = True
+        """Serve the script's inbox on the main thread soon (any thread)."""
+        if script.scheduled:
+            return
+        script.scheduled = True
+        if time.monotonic() < script.rest_until:
+            self._dispatcher.serve_at(script, script.rest_until)
+        else:
             self.backend.call_soon(lambda: self._serve(script))
+
+    def _serve_due(self, script: Script) -> None:
+        """A flooding script's rest is over (dispatcher thread)."""
+        self.backend.call_soon(lambda: self._serve(script))
 
     def _serve(self, script: Script) -> None:
         """Serve what the worker sent, in order, within this turn's budget."""
@@ -290,16 +312,23 @@ class Sandbox(HookForwarding):
         session = script.session
         if session is None:
             return
-        end = time.monotonic() + SERVE_BUDGET_S
+        start = time.monotonic()
+        end = start + SERVE_BUDGET_S
         first_byte = session.popped_bytes
         while True:
             msg = session.pop_inbox()
             if msg is None:
                 break
             self._handle(script, msg)
-            if time.monotonic() > end or session.popped_bytes - first_byte > SERVE_BUDGET_BYTES:
+            now = time.monotonic()
+            if now > end or session.popped_bytes - first_byte > SERVE_BUDGET_BYTES:
+                # A flood: it rests REST_FACTOR times as long as this turn
+                # took before it is served again, so HexChat's main loop is
+                # never kept busy by one worker (busy all the time, it also
+                # loses the OS scheduler's favour on a loaded machine).
+                script.rest_until = now + (now - start) * REST_FACTOR
                 if session.inbox:
-                    self._schedule(script)  # more left: let HexChat breathe first
+                    self._schedule(script)
                 break
         session.flush_acks()
         if session.paused:

@@ -25,7 +25,7 @@ import os
 import selectors
 import threading
 import time
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List, Optional, Tuple
 
 from .records import Script
 
@@ -44,13 +44,16 @@ class Dispatcher:
 
     def __init__(self, *, on_readable: Callable[[Script], None],
                  on_died: Callable[[Script], None],
-                 on_broken: Callable[[Script], None]) -> None:
+                 on_broken: Callable[[Script], None],
+                 on_due: Callable[[Script], None]) -> None:
         self._on_readable = on_readable
+        self._on_due = on_due
         self._on_died = on_died
         self._on_broken = on_broken
         self._lock = threading.Lock()
         self._new: List[Script] = []
         self._rewatch: List[Script] = []
+        self._later: List[Tuple[float, Script]] = []  # (when, script): serve it then
         self._watched: Dict[int, Script] = {}   # id(script) -> script (dispatcher thread only)
         self._wake_r, self._wake_w = os.pipe()
         self._closing = False
@@ -68,6 +71,13 @@ class Dispatcher:
         """Watch a socket again that was paused (its session said so)."""
         with self._lock:
             self._rewatch.append(script)
+        self._wake()
+
+    def serve_at(self, script: Script, when: float) -> None:
+        """Call ``on_due(script)`` at ``when`` (time.monotonic()): the
+        main thread serves a flooding worker again after a pause."""
+        with self._lock:
+            self._later.append((when, script))
         self._wake()
 
     def close(self) -> None:
@@ -90,7 +100,7 @@ class Dispatcher:
         try:
             while not self._closing:
                 self._take_changes(selector)
-                timeout = self._check_frame_deadlines()
+                timeout = _soonest(self._check_frame_deadlines(), self._serve_due())
                 for key, _mask in selector.select(timeout):
                     if key.data is None:
                         os.read(self._wake_r, 4096)
@@ -158,6 +168,17 @@ class Dispatcher:
         del self._watched[id(script)]
         self._on_died(script)
 
+    def _serve_due(self) -> Optional[float]:
+        """Hand over the delayed serves that are due; seconds to the next."""
+        now = time.monotonic()
+        with self._lock:
+            due = [script for when, script in self._later if when <= now]
+            self._later = [(when, script) for when, script in self._later if when > now]
+            left = min((when for when, _ in self._later), default=None)
+        for script in due:
+            self._on_due(script)
+        return None if left is None else max(0.0, left - now)
+
     def _check_frame_deadlines(self) -> Optional[float]:
         """Drop workers whose unfinished frame is too old; the select
         timeout until the next such deadline (None: none pending)."""
@@ -179,3 +200,9 @@ class Dispatcher:
                 continue
             soonest = left if soonest is None else min(soonest, left)
         return soonest
+
+
+def _soonest(a: Optional[float], b: Optional[float]) -> Optional[float]:
+    if a is None:
+        return b
+    return a if b is None else min(a, b)

@@ -63,6 +63,9 @@ class Script:
     #: The conversation with the worker (hexsandbox.rpc.session).
     session: Optional[Session] = None
     scheduled: bool = False
+    #: After a turn that used its whole budget (a flood), not served again
+    #: before this time.monotonic() (see Sandbox._serve).
+    rest_until: float = 0.0
     backend_hooks: Dict[int, object] = field(default_factory=dict)
     hook_names: Dict[int, str] = field(default_factory=dict)
     timers_due: Set[int] = field(default_factory=set)

@@ -9,7 +9,7 @@ import pytest
 
 from hexsandbox import api_table, proxy
 
-SHARED_API_DOC = os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "hexchat-api.md")
+API_REFERENCE = os.path.join(os.path.dirname(__file__), "..", "..", "docs", "api-reference.md")
 REAL_HEXCHAT_MODULE = "/usr/lib/x86_64-linux-gnu/hexchat/python/_hexchat.py"
 
 
@@ -22,9 +22,9 @@ def module():
     return proxy.build_module(_NoRuntime())
 
 
-def _names_in_shared_doc():
-    """Names in the first column of section 1's table of hexchat-api.md."""
-    text = open(SHARED_API_DOC, encoding="utf-8").read()
+def _names_in_api_reference():
+    """Names in the first column of section 1's table of docs/api-reference.md."""
+    text = open(API_REFERENCE, encoding="utf-8").read()
     section = text.split("## 1.")[1].split("## 2.")[0]
     names = set()
     for row in section.splitlines():
@@ -40,8 +40,8 @@ def _real_module_tree():
     return ast.parse(open(REAL_HEXCHAT_MODULE, encoding="utf-8").read())
 
 
-def test_all_matches_shared_api_doc(module):
-    assert set(module.__all__) == _names_in_shared_doc()
+def test_all_matches_the_api_reference(module):
+    assert set(module.__all__) == _names_in_api_reference()
 
 
 def test_all_matches_real_hexchat_module(module):

@@ -88,14 +88,14 @@ class SandboxedHexChat(HexChat):
     def scripts_state(self) -> List[Dict[str, Any]]:
         """The sandbox's view of its scripts, read inside HexChat."""
         return self.eval(
-            "import hexsandbox.host as _h\n"
+            "import hexsandbox.loader as _h\n"
             "result = [{'name': s.label, 'state': s.state.value, 'pid': s.pid, 'hooks': len(s.backend_hooks),"
-            " 'late': s.late, 'dead': s.dead, 'exitcode': s.exitcode} for s in _h._HOST.sandbox.scripts]")
+            " 'late': s.late, 'dead': s.dead, 'exitcode': s.exitcode} for s in _h.current_host().sandbox.scripts]")
 
     def reports(self) -> List[Dict[str, str]]:
         return self.eval(
-            "import hexsandbox.host as _h\n"
-            "result = [{'script': r.script, 'kind': r.kind, 'text': r.text} for r in _h._HOST.sandbox.reports]")
+            "import hexsandbox.loader as _h\n"
+            "result = [{'script': r.script, 'kind': r.kind, 'text': r.text} for r in _h.current_host().sandbox.reports]")
 
     def wait_scripts(self, predicate, timeout: float = 30.0, what: str = "sandboxed scripts") -> List[Dict[str, Any]]:
         """Wait (bounded) until ``predicate(scripts_state())`` holds.

@@ -80,7 +80,7 @@ hexchat.hook_command("LATER", later)
 '''
     hc = sandboxed_hexchat_factory(sandbox={"echo.py": threaded}, ini=f"[defaults]\n{ini}\n")
     hc.wait_running("echo")
-    hc.command("sandbox status", "#test")
+    hc.command("sandbox status -v", "#test")
     scripted_server.roundtrip()
     assert reported in [l.lstrip("\t") for l in hc.transcript()["#test"]]
     since = scripted_server.mark()
@@ -95,14 +95,14 @@ def test_a_bad_setting_is_one_line_and_scripts_still_start(sandboxed_hexchat_fac
     hc.wait_running("echo")
     told = [l.lstrip("\t") for l in _front_lines(hc) if "hexsandbox.ini" in l]
     assert told == ["hexsandbox: hexsandbox.ini [defaults]: deadline_ms = 'fast' is not a whole number "
-                    "of at least 1; using the default."]
+                    "from 10 to 60000; using the default."]
 
 
 def test_sandbox_command_and_plugin_window_unload(sandboxed_hexchat_factory, scripted_server):
     hc = sandboxed_hexchat_factory(sandbox={"echo.py": ECHO})
     (state,) = hc.wait_running("echo")
     hc.command("sandbox list", "#test")
-    hc.command("sb status", "#test")
+    hc.command("sb status -v", "#test")
     scripted_server.roundtrip()
     lines = [l.lstrip("\t") for l in hc.transcript()["#test"]]
     header = [l for l in lines if l.startswith("Name ")]

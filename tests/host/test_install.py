@@ -11,13 +11,13 @@ from hexsandbox import install as inst
 
 def test_install_writes_loader_and_uninstall_removes_exactly_that(tmp_path):
     config = tmp_path / "hexchat"
-    result = inst.install(str(config), python="/usr/bin/python3", require_plugin=False)
+    result = inst.install(str(config), python=sys.executable, require_plugin=False)
     loader = config / "addons" / inst.LOADER_NAME
     assert result.loader == str(loader) and loader.is_file()
     assert oct(loader.stat().st_mode & 0o777) == "0o600"
     text = loader.read_text()
     assert "__module_name__ = \"hexsandbox\"" in text
-    assert "hexsandbox.host.start(globals(), python='/usr/bin/python3')" in text
+    assert f"hexsandbox.loader.start(globals(), python={sys.executable!r})" in text
     compile(text, str(loader), "exec")
     (config / "addons" / "mine.py").write_text("# the user's own in-process script\n")
     removed = inst.uninstall(str(config))
@@ -39,8 +39,8 @@ def test_loader_paths_make_hexsandbox_importable_from_system_python(tmp_path):
     config = tmp_path / "hexchat"
     inst.install(str(config), require_plugin=False)
     text = (config / "addons" / inst.LOADER_NAME).read_text()
-    paths_line = [l for l in text.splitlines() if l.startswith("for _path in ")][0]
-    code = paths_line + "\n    sys.path.insert(0, _path)\nimport hexsandbox.client, multiprocess, cloudpickle\nprint('ok')"
+    paths_line = [l for l in text.splitlines() if l.startswith("sys.path[:0] = ")][0]
+    code = paths_line + "\nimport hexsandbox.client, multiprocess, cloudpickle, dill\nprint('ok')"
     out = subprocess.run(["/usr/bin/python3", "-I", "-c", "import sys\n" + code],
                          capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "ok", out.stderr
@@ -85,3 +85,30 @@ def test_cli_install_and_uninstall(tmp_path):
     out = subprocess.run([exe, "uninstall", "--config-dir", str(tmp_path / "c")], capture_output=True,
                          text=True, timeout=60)
     assert "Removed" in out.stdout
+
+
+def test_import_paths_come_from_the_installed_metadata():
+    """Every distribution hexsandbox requires (transitively: multiprocess
+    needs dill) is found where it is installed; pyproject.toml is the one list."""
+    import cloudpickle
+    import dill
+    import multiprocess
+
+    paths = inst.import_paths()
+    assert paths[0] == os.path.dirname(os.path.dirname(os.path.abspath(inst.__file__)))
+    for module in (multiprocess, dill, cloudpickle):
+        assert os.path.dirname(os.path.dirname(os.path.abspath(module.__file__))) in paths
+
+
+def test_a_worker_python_without_hexsandbox_is_refused(tmp_path):
+    with pytest.raises(inst.InstallError, match=r"the worker Python \(/usr/bin/python3\) cannot import "
+                                                r"hexsandbox: ModuleNotFoundError"):
+        inst.install(str(tmp_path / "hexchat"), python="/usr/bin/python3", require_plugin=False)
+    assert not (tmp_path / "hexchat").exists(), "nothing written"
+
+
+def test_paths_hexchat_cannot_import_from_are_refused(tmp_path):
+    with pytest.raises(inst.InstallError, match=r"HexChat's Python \(/usr/bin/python3.11\) cannot import "
+                                                r"hexsandbox"):
+        inst.install(str(tmp_path / "hexchat"), paths=[str(tmp_path)])
+    assert not (tmp_path / "hexchat").exists(), "nothing written"
