@@ -259,17 +259,11 @@ class Sandbox(HookForwarding):
         script.worker = spawning.start_worker(
             script.path, context=self.backend.get_context(), python=script.python,
             runtime_dir=self._runtime_dir, memory_limit_mb=self.memory_limit_mb,
-<<<<<<< HEAD
-            spin_us=self.spin_us)
+            spin_us=self.spin_us, extra_calls=self.extra_calls)
         self._open_session(script, script.worker.conn.fileno(), os.path.basename(script.path))
 
     def _open_session(self, script: Script, fd: int, peer: str) -> None:
         session = Session(fd, peer=peer, max_frame=MAX_FRAME_FROM_WORKER, acks=True,
-=======
-            spin_us=self.spin_us, extra_calls=self.extra_calls)
-        session = Session(script.worker.conn.fileno(), peer=os.path.basename(script.path),
-                          max_frame=MAX_FRAME_FROM_WORKER, acks=True,
->>>>>>> protocol
                           send_timeout=SEND_TIMEOUT_S, spin_us=self.spin_us,
                           trace=trace.from_environment())
         session.on_owner_done = lambda: self._owner_done(script)

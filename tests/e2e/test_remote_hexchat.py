@@ -411,3 +411,32 @@ def test_twenty_apps_connecting_in_a_loop_leave_hexchat_responsive(remote, scrip
     wait_externals(hc, lambda apps: apps == [])
     assert fd_count(hc.pid) == fds_before, "no descriptor leaked"
     assert not [t for t in reports(hc) if "loadapp" in t and "disconnected" in t]
+
+
+def test_a_perl_client_authenticates_sends_a_command_and_receives_an_event(remote, scripted_server):
+    """Language-neutral: tests/e2e/remote_client.pl, written from the docs."""
+    import shutil
+
+    hc = remote.hc
+    client = os.path.join(remote.dir, "remote_client.pl")
+    shutil.copyfile(os.path.join(os.path.dirname(__file__), "remote_client.pl"), client)
+    os.chmod(client, 0o644)
+    since = scripted_server.mark()
+    from harness.procs import as_user
+
+    perl = remote.start(as_user(remote.env() + ["perl", client, remote.socket_path, "perlapp"]))
+    assert perl.stdout.readline().startswith("waiting ")
+    remote.allow("perlapp")
+    token = perl.stdout.readline().split()
+    assert token[0] == "token" and len(token[1]) >= 43
+    assert perl.stdout.readline() == "ready\n"
+    scripted_server.wait_for("PRIVMSG #test :hello from perl", since=since)
+    wait_externals(hc, lambda apps: [a["hooks"] for a in apps] == [1])
+    scripted_server.privmsg("#test", "hi perl")
+    assert perl.stdout.readline() == "event alice|hi perl\n"
+    assert perl.stdout.readline() == "done\n"
+    assert perl.wait(10) == 0, perl.stderr.read()
+    scripted_server.roundtrip()
+    assert "hi perl" in _lines(hc), "EAT_NONE: HexChat showed it"
+    wait_externals(hc, lambda apps: apps == [])
+    assert not any("perlapp disconnected" in t for t in reports(hc)), "it left quietly"
