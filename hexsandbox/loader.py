@@ -53,6 +53,10 @@ class Host:
             restart=RestartPolicy() if settings.restart else None,
             spin_us=settings.spin_us)
         self.commands = SandboxCommands(self.sandbox, config_dir, wakeup, self.python or "")
+        from .remote.service import open_in_hexchat  # [remote] enabled = yes: docs/remote.md
+
+        self.remote = open_in_hexchat(self.sandbox, config_dir, settings.parser)
+        self.commands.remote = self.remote
         self.autoloaded: List[Script] = []
         #: The start line, once told (None before autoload has settled).
         self.told_start: Optional[str] = None
@@ -155,6 +159,8 @@ class Host:
 
     def close(self) -> None:
         """HexChat quits, or the loader is unloaded: stop every worker."""
+        if self.remote is not None:
+            self.remote.close()  # no new applications; connected ones are unloaded below
         self.sandbox.shutdown()
 
 
