@@ -23,7 +23,8 @@ def _app(args: argparse.Namespace) -> RemoteApp:
 
 
 def _fail(exc: Exception) -> int:
-    print(f"hexsandbox: {exc}", file=sys.stderr)
+    text = str(exc)
+    print(text if text.startswith("hexsandbox: ") else f"hexsandbox: {text}", file=sys.stderr)
     return 2
 
 
