@@ -440,3 +440,61 @@ def test_a_perl_client_authenticates_sends_a_command_and_receives_an_event(remot
     assert "hi perl" in _lines(hc), "EAT_NONE: HexChat showed it"
     wait_externals(hc, lambda apps: apps == [])
     assert not any("perlapp disconnected" in t for t in reports(hc)), "it left quietly"
+
+
+WHOLE_API = '''
+import json, sys, threading
+import hexsandbox.remote
+hc = hexsandbox.remote.connect(name="wholeapi")
+seen = {}
+done = threading.Event()
+def report():
+    print(json.dumps(seen), flush=True)
+    done.set()
+def on_cmd(word, word_eol, userdata):
+    chan = hc.find_context(channel="#test")
+    seen["channels"] = sorted(c.channel for c in hc.get_list("channels"))
+    seen["users"] = sorted(u.nick for u in chan.get_list("users"))
+    seen["nick_pref"] = hc.get_prefs("irc_nick1")
+    seen["same_context"] = chan == hc.get_context()
+    chan.prnt("printed by wholeapi")
+    seen["pref_set"] = hc.set_pluginpref("wholeapi_pref", 42)
+    seen["pref_get"] = hc.get_pluginpref("wholeapi_pref")
+    return hc.EAT_ALL
+def on_server(word, word_eol, userdata):
+    if word[1] == "NOTICE" and "for wholeapi" in word_eol[0]:
+        seen["server"] = word_eol[3]
+        hc.hook_timer(50, on_timer)
+    return hc.EAT_NONE
+def on_timer(userdata):
+    seen["timer"] = True
+    report()
+    return False
+hc.hook_command("WHOLEAPI", on_cmd, help="/WHOLEAPI: try the API")
+hc.hook_server("NOTICE", on_server)
+print("ready", flush=True)
+hc.start()
+done.wait(30)
+hc.close()
+'''
+
+
+def test_an_app_has_the_whole_api(remote, scripted_server):
+    """Contexts, lists, prefs, pluginprefs, command, server and timer hooks."""
+    hc = remote.hc
+    app = remote.start(remote.python_argv(WHOLE_API))
+    remote.allow("wholeapi")
+    assert app.stdout.readline() == "ready\n"
+    wait_externals(hc, lambda apps: [a["hooks"] for a in apps] == [2])
+    hc.command("wholeapi", "#test")
+    scripted_server.notice("#test", "a notice for wholeapi")
+    seen = json.loads(app.stdout.readline())
+    assert app.wait(10) == 0
+    nick = hc.get_info("nick")
+    channels, users, nick_pref = seen.pop("channels"), seen.pop("users"), seen.pop("nick_pref")
+    assert seen == {"same_context": True, "pref_set": True, "pref_get": 42,
+                    "server": ":a notice for wholeapi", "timer": True}
+    assert len(channels) == 2 and "#test" in channels, "the server tab and #test"
+    assert nick in users
+    assert nick_pref == hc.eval("result = hexchat.get_prefs('irc_nick1')")
+    assert "printed by wholeapi" in _lines(hc)
