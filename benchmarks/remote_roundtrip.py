@@ -34,24 +34,12 @@ from hexsandbox.benchtools import interleaved, sandboxed_hook_samples, write_res
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
-WORKER = '''
-__module_name__ = "benchworker"
-import threading
-import hexchat
-def quiet(word, word_eol, userdata):
-    return hexchat.EAT_NONE
-def go(word, word_eol, userdata):
-    n = int(word[1])
-    threading.Thread(target=lambda: [hexchat.command("benchcount") for _ in range(n)]).start()
-    return hexchat.EAT_ALL
-hexchat.hook_print("Channel Message", quiet)
-hexchat.hook_command("BENCHGO_WORKER", go)
-'''
-
-APP = '''
+#: The same peer twice: as a sandboxed script and as an external app. Each
+#: answers Channel Message with EAT_NONE, and BENCHGO_<KIND> N makes a thread
+#: of its own send N one-way commands.
+PEER = '''
 import sys, threading
-import hexsandbox.remote
-hc = hexsandbox.remote.connect("benchapp", socket_path=sys.argv[1], remember=False)
+{setup}
 def quiet(word, word_eol, userdata):
     return hc.EAT_NONE
 def go(word, word_eol, userdata):
@@ -59,9 +47,13 @@ def go(word, word_eol, userdata):
     threading.Thread(target=lambda: [hc.command("benchcount") for _ in range(n)]).start()
     return hc.EAT_ALL
 hc.hook_print("Channel Message", quiet)
-hc.hook_command("BENCHGO_APP", go)
-hc.run()
+hc.hook_command("BENCHGO_{kind}", go)
+{run}
 '''
+WORKER = PEER.format(setup='__module_name__ = "benchworker"\nimport hexchat as hc', kind="WORKER", run="")
+APP = PEER.format(setup='import hexsandbox.remote\n'
+                        'hc = hexsandbox.remote.connect("benchapp", socket_path=sys.argv[1], remember=False)',
+                  kind="APP", run="hc.run()")
 
 
 def throughput(client, command: str, n: int) -> float:

@@ -72,9 +72,12 @@ def serve(listen: str, *, only: Optional[List[str]] = None, channel: str = "#tes
         signal.signal(signal.SIGINT, on_signal)
         signal.signal(signal.SIGTERM, on_signal)
 
+    def advance() -> None:
+        emu.advance(TICK_MS)
+
     def tick() -> None:
         while not stop.wait(TICK_MS / 1000):
-            emu.call_soon(lambda: emu.advance(TICK_MS))
+            emu.call_soon(advance)
 
     threading.Thread(target=tick, name="hexsandbox-emulate-clock", daemon=True).start()
     print(f"hexsandbox: emulator listening on {listen}", file=sys.stderr, flush=True)

@@ -28,6 +28,7 @@ from typing import Callable, Dict, List, Optional, Tuple
 from ..rpc import codec, framing
 from ..rpc import messages as M
 from . import handshake as H
+from ..wakepipe import WakePipe
 from .allowlist import AllowList, Verdict
 from .paths import UnsafePath, private_dir
 from .peercred import Peer, command_line, peer_of
@@ -122,7 +123,7 @@ class Endpoint:
         self._pending: Dict[int, Pending] = {}
         self._orders: List[Tuple[str, str, Optional[str]]] = []
         self._lock = threading.Lock()
-        self._wake_r, self._wake_w = os.pipe()
+        self._waker = WakePipe()
         self._closing = False
         self._thread = threading.Thread(target=self._run, name="hexsandbox-endpoint", daemon=True)
         self._thread.start()
@@ -138,33 +139,26 @@ class Endpoint:
 
     def close(self) -> None:
         self._closing = True
-        self._wake()
+        self._waker.wake()
         self._thread.join(2.0)
-        for fd in (self._wake_r, self._wake_w):
-            os.close(fd)
+        self._waker.close()
 
     def _order(self, order: Tuple[str, str, Optional[str]]) -> None:
         with self._lock:
             self._orders.append(order)
-        self._wake()
-
-    def _wake(self) -> None:
-        try:
-            os.write(self._wake_w, b"x")
-        except OSError:
-            pass
+        self._waker.wake()
 
     # ------------------------------------------------------- endpoint thread
     def _run(self) -> None:
         sel = selectors.DefaultSelector()
-        sel.register(self._wake_r, selectors.EVENT_READ, "wake")
+        sel.register(self._waker.read_fd, selectors.EVENT_READ, "wake")
         sel.register(self._listener, selectors.EVENT_READ, "listen")
         try:
             while not self._closing:
                 timeout = self._expire(sel)
                 for key, _ in sel.select(timeout):
                     if key.data == "wake":
-                        os.read(self._wake_r, 4096)
+                        self._waker.drain()
                         self._take_orders(sel)
                     elif key.data == "listen":
                         self._accept(sel)

@@ -21,7 +21,7 @@ from typing import Any, Dict, List, Optional
 
 from ..backend import Backend
 from ..rpc.session import SessionClosed
-from ..sandbox import Sandbox, SandboxError, Script, State
+from ..sandbox import Sandbox, SandboxError, Script
 from . import paths
 from .allowlist import AllowList
 from .endpoint import TIMED_OUT, Endpoint, EndpointError, Pending

@@ -207,7 +207,8 @@ class Sandbox(HookForwarding):
         if script.worker is None:
             return
         if script.external:
-            script.worker.disconnect()
+            peer: Any = script.worker  # remote.service.AppConnection (see attach)
+            peer.disconnect()
         else:
             spawning.kill(script.worker)
 

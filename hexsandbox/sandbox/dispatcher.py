@@ -21,12 +21,12 @@ worker with one line: nothing legitimate writes half a message and stops.
 
 from __future__ import annotations
 
-import os
 import selectors
 import threading
 import time
 from typing import Callable, Dict, List, Optional, Tuple
 
+from ..wakepipe import WakePipe
 from .records import Script
 
 #: Stop reading a worker while this many bytes wait in its inbox.
@@ -55,7 +55,7 @@ class Dispatcher:
         self._rewatch: List[Script] = []
         self._later: List[Tuple[float, Script]] = []  # (when, script): serve it then
         self._watched: Dict[int, Script] = {}   # id(script) -> script (dispatcher thread only)
-        self._wake_r, self._wake_w = os.pipe()
+        self._waker = WakePipe()
         self._closing = False
         self._thread = threading.Thread(target=self._run, name="hexsandbox-dispatcher", daemon=True)
         self._thread.start()
@@ -65,45 +65,38 @@ class Dispatcher:
         """Start watching a new worker's socket and sentinel."""
         with self._lock:
             self._new.append(script)
-        self._wake()
+        self._waker.wake()
 
     def rewatch(self, script: Script) -> None:
         """Watch a socket again that was paused (its session said so)."""
         with self._lock:
             self._rewatch.append(script)
-        self._wake()
+        self._waker.wake()
 
     def serve_at(self, script: Script, when: float) -> None:
         """Call ``on_due(script)`` at ``when`` (time.monotonic()): the
         main thread serves a flooding worker again after a pause."""
         with self._lock:
             self._later.append((when, script))
-        self._wake()
+        self._waker.wake()
 
     def close(self) -> None:
         self._closing = True
-        self._wake()
+        self._waker.wake()
         self._thread.join(2.0)
-        for fd in (self._wake_r, self._wake_w):
-            os.close(fd)
-
-    def _wake(self) -> None:
-        try:
-            os.write(self._wake_w, b"x")
-        except OSError:
-            pass
+        self._waker.close()
 
     # ---------------------------------------------------- dispatcher thread
     def _run(self) -> None:
         selector = selectors.DefaultSelector()
-        selector.register(self._wake_r, selectors.EVENT_READ, None)
+        selector.register(self._waker.read_fd, selectors.EVENT_READ, None)
         try:
             while not self._closing:
                 self._take_changes(selector)
                 timeout = _soonest(self._check_frame_deadlines(), self._serve_due())
                 for key, _mask in selector.select(timeout):
                     if key.data is None:
-                        os.read(self._wake_r, 4096)
+                        self._waker.drain()
                         continue
                     script, what = key.data
                     if id(script) not in self._watched:

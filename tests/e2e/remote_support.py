@@ -13,7 +13,7 @@ import json
 import os
 import subprocess
 import time
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Sequence
 
 from harness.procs import as_user
 
