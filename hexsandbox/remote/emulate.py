@@ -11,6 +11,8 @@ with the same endpoint, handshake and sandbox as inside HexChat. Decisions:
   emulator take LINE from its IRC server, so a test can cause events;
 * timers run on the emulator's virtual clock, advanced with real time
   every ``TICK_MS``;
+* ``--log-hooks`` prints a line each time a hook is registered (a test
+  waits for its application's hooks with it);
 * SIGINT or SIGTERM stops it; the socket file is removed.
 """
 
@@ -50,8 +52,22 @@ def _feed_command(emu: Emulator) -> Any:
     return feed
 
 
+def _announce_hooks(emu: Emulator) -> None:
+    """Print a line on stdout each time an application's hook is in place,
+    so that a test can wait for it instead of guessing (``--log-hooks``)."""
+    for kind in ("hook_command", "hook_print", "hook_server"):
+        register = getattr(emu, kind)
+
+        def announced(name: str, *args: Any, _register: Any = register, _kind: str = kind) -> object:
+            handle = _register(name, *args)
+            print(f"hexsandbox: {_kind} {name!r} registered", flush=True)
+            return handle
+
+        setattr(emu, kind, announced)
+
+
 def serve(listen: str, *, only: Optional[List[str]] = None, channel: str = "#test",
-          nick: str = "tester", deadline_ms: int = 2000,
+          nick: str = "tester", deadline_ms: int = 2000, log_hooks: bool = False,
           ready: Optional[threading.Event] = None, stop: Optional[threading.Event] = None) -> int:
     emu = Emulator(nick=nick)
     emu.connect()
@@ -62,6 +78,8 @@ def serve(listen: str, *, only: Optional[List[str]] = None, channel: str = "#tes
     allowlist = OnlyNames(only) if only else AllowAll()
     service = RemoteService(sandbox, allowlist, listen)
     emu.hook_command("EMULATE", 0, "EMULATE FEED <line>", _feed_command(emu))
+    if log_hooks:
+        _announce_hooks(emu)
     stop = stop or threading.Event()
 
     def on_signal(signum: int, frame: Any) -> None:

@@ -100,7 +100,7 @@ def cmd_emulate(args: argparse.Namespace) -> int:
     from .emulate import serve
 
     return serve(args.listen, only=args.only, channel=args.channel, nick=args.nick,
-                 deadline_ms=args.deadline_ms)
+                 deadline_ms=args.deadline_ms, log_hooks=args.log_hooks)
 
 
 def add_parsers(sub: Any) -> None:
@@ -138,4 +138,5 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--channel", default="#test")
     p.add_argument("--nick", default="tester")
     p.add_argument("--deadline-ms", type=int, default=2000)
+    p.add_argument("--log-hooks", action="store_true", help="print a line when a hook is registered")
     p.set_defaults(func=cmd_emulate)

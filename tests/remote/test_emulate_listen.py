@@ -99,3 +99,43 @@ def test_the_remote_benchmark_runs(tmp_path):
     results = json.loads(out.read_text())["results"]
     assert set(results) == {"hook round trip, worker", "hook round trip, external app",
                             "one-way commands, worker", "one-way commands, external app"}
+
+
+def _readme_block(after: str, lang: str) -> str:
+    """The first ``lang`` code block after the heading ``after`` in README.md."""
+    here = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    text = open(os.path.join(here, "README.md"), encoding="utf-8").read()
+    rest = text[text.index(after):]
+    start = rest.index(f"```{lang}\n") + len(f"```{lang}\n")
+    return rest[start:rest.index("```", start)]
+
+
+def test_the_readme_example_app_and_shell_command_work_verbatim(listen, tmp_path):
+    """README's ten lines of Python and its one shell command, unchanged."""
+    cli = listen("--log-hooks")
+    code = _readme_block("## External applications", "python")
+    assert len([line for line in code.splitlines() if line.strip()]) <= 10
+    app_file = tmp_path / "shouter.py"
+    app_file.write_text(code)
+    env = dict(os.environ, HEXSANDBOX_SOCKET=cli.path, HEXSANDBOX_TOKENS=str(tmp_path / "tokens.json"))
+    app = subprocess.Popen([sys.executable, str(app_file)], env=env, stderr=subprocess.PIPE, text=True)
+    assert cli.proc.stdout.readline() == "hexsandbox: hook_print 'Channel Message' registered\n"
+    watch = cli("events", "Your Message", "Channel Message", "Message Send", "--json", "--ready", wait=False)
+    try:
+        assert json.loads(watch.stdout.readline()) == {"ready": True}
+        shell = _readme_block("or one shell command", "sh").split("  # ")[0].strip()
+        assert shell == "hexsandbox send '/msg #chan hi'"
+        assert cli("send", "/msg #chan hi").returncode == 0  # the README line, with --socket added
+        assert json.loads(watch.stdout.readline())["words"] == ["#chan", "hi"]
+        cli("send", "/emulate feed :alice!a@example.org PRIVMSG #test :!shout hi")
+        # Whether the watcher sees "!shout hi" before the shouter eats it
+        # depends on the hooks' order; the shouted answer comes either way.
+        seen = [json.loads(watch.stdout.readline())["words"]]
+        if seen[0] != ["tester", "!SHOUT HI"]:
+            seen.append(json.loads(watch.stdout.readline())["words"])
+        assert seen[-1] == ["tester", "!SHOUT HI"], seen
+    finally:
+        watch.terminate()
+        watch.wait(10)
+        app.terminate()
+        app.wait(10)
