@@ -212,6 +212,9 @@ if mode in ("garbage", "garbage-first"):
     s.sendall(struct.pack(">I", 6) + b"\\xc1\\xc1\\xc1\\xc1\\xc1\\xc1")
 elif mode == "oversized":
     s.sendall(struct.pack(">I", 100 * 1024 * 1024) + b"x" * 65536)
+elif mode == "flood":  # one-way calls without waiting for HexChat's acks
+    s.sendall(b"".join(struct.pack(">I", len(b)) + b for b in
+                       [msgpack.packb([2, "prnt", [None, "flood %d" % i]]) for i in range(5000)]))
 elif mode == "not-a-message":
     body = msgpack.packb({"hello": "world"})
     s.sendall(struct.pack(">I", len(body)) + body)
@@ -229,6 +232,7 @@ print("closed", flush=True)
     ("garbage", "rawapp sent a malformed message"),
     ("oversized", f"rawapp sent a message of 104857600 bytes (the limit is {MAX_FRAME_FROM_WORKER})"),
     ("not-a-message", "rawapp sent a malformed message"),
+    ("flood", "rawapp sent more than 64 one-way calls without waiting for them to be served"),
     ("garbage-first", None),
 ])
 def test_a_malformed_or_oversized_frame_drops_that_connection_only(remote, scripted_server, mode, told):
