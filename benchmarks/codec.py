@@ -61,11 +61,12 @@ CODECS: Dict[str, Dict[str, Callable[..., Any]]] = {
 def per_call_us(fn: Callable[[], Any], n: int) -> float:
     """Median of 5 batches, microseconds per call."""
     batches = []
+    per_batch = max(1, n // 5)
     for _ in range(5):
         t0 = time.perf_counter()
-        for _ in range(n // 5):
+        for _ in range(per_batch):
             fn()
-        batches.append((time.perf_counter() - t0) / (n // 5) * 1e6)
+        batches.append((time.perf_counter() - t0) / per_batch * 1e6)
     return statistics.median(batches)
 
 

@@ -169,6 +169,12 @@ CONSTANTS: Dict[str, object] = {
     "PRI_LOWEST": -128,
 }
 
+#: The same constants by name, for the client's own hooks (loader.py).
+EAT_NONE: int = 0
+EAT_ALL: int = 3
+PRI_HIGH: int = 64
+assert (EAT_NONE, EAT_ALL, PRI_HIGH) == (CONSTANTS["EAT_NONE"], CONSTANTS["EAT_ALL"], CONSTANTS["PRI_HIGH"])
+
 MODULE_DOC = "HexChat Scripting Interface"
 MODULE_VERSION = (2, 0)
 

@@ -194,9 +194,10 @@ killed.
 ## 5. Flow control
 
 Each worker may have at most **{WINDOW} notifications** (or {_kib(WINDOW_BYTES)}) that
-the client has not acknowledged. The client acknowledges what it has
-served (or dropped) with `[2, "ack", [nil, count]]`, in batches of at most
-{WINDOW // 2}. A worker sending beyond the window blocks (the Python worker
+the client has not acknowledged. The client acknowledges what it has taken
+in (served or dropped) with `[2, "ack", [nil, count]]`, each time half a
+window ({WINDOW // 2} notifications or {_kib(WINDOW_BYTES // 2)}) has been
+taken in, never per message. A worker sending beyond the window blocks (the Python worker
 blocks the calling thread); a worker whose unacknowledged notifications
 exceed the window is dropped. Requests need no window: each thread has one
 at a time. The client's notifications to a worker are not windowed: a

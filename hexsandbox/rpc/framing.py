@@ -129,7 +129,15 @@ def write_all(fd: int, data: bytes, deadline: Optional[float] = None) -> bool:
     returns False: the client uses that so a worker that stopped reading its
     pipe cannot block HexChat. Raises PeerClosed if the peer is gone.
     """
-    view = memoryview(data)
+    try:  # the common case: the socket has room for the whole frame
+        n = os.write(fd, data)
+    except (BlockingIOError, InterruptedError):
+        n = 0
+    except (BrokenPipeError, ConnectionResetError) as exc:
+        raise PeerClosed(str(exc)) from exc
+    if n == len(data):
+        return True
+    view = memoryview(data)[n:]
     poller = None
     while view:
         try:

@@ -96,7 +96,8 @@ class Session:
         self._out_sizes: Deque[int] = collections.deque()  # our unacked notifications
         self._out_bytes = 0
         self._in_unacked = 0     # peer notifications received, not yet acked by us
-        self._consumed = 0       # of those, consumed by the owner (acked next flush)
+        self._consumed = 0       # of those, taken by the owner (acked next flush)
+        self._consumed_bytes = 0
         self.immediate = dict(immediate or {})
         #: This side acknowledges the peer's notifications and drops a peer
         #: that exceeds the window (the client; workers trust the client).
@@ -127,15 +128,18 @@ class Session:
     def alive(self) -> bool:
         return not (self.eof or self.broken or self.closed)
 
+    @property
+    def send_lock(self) -> threading.Lock:
+        """Held for the whole of each frame written; anything else that
+        writes to the socket must hold it too, or frames interleave."""
+        return self._send_lock
+
     def next_id(self) -> int:
         return next(self._ids) & 0xFFFFFFFF
 
     # ------------------------------------------------------------ sending
-    def _write(self, msg: list, kind: str, method: Optional[str], msgid: Optional[int],
-               body: Optional[bytes] = None) -> None:
+    def _write(self, body: bytes, kind: str, method: Optional[str], msgid: Optional[int]) -> None:
         """Write one frame (``_send_lock`` held)."""
-        if body is None:
-            body = codec.encode(msg)
         if not self.alive:
             raise SessionClosed(f"{self.peer} is gone")
         deadline = None if self.send_timeout is None else time.monotonic() + self.send_timeout
@@ -159,7 +163,7 @@ class Session:
         with self._send_lock:
             self._pending[msgid] = waiter
             try:
-                self._write([], "request", method, msgid, body)
+                self._write(body, "request", method, msgid)
             except BaseException:
                 self._pending.pop(msgid, None)
                 raise
@@ -171,10 +175,12 @@ class Session:
         except codec.CodecError as exc:
             body = codec.encode(M.response(msgid, ["TypeError", str(exc)], None))
         with self._send_lock:
-            self._write([], "response", None, msgid, body)
+            self._write(body, "response", None, msgid)
 
     def notify(self, method: str, ctx: Optional[int], args: List[Any]) -> None:
-        """Send a notification, blocking while the window is full."""
+        """Send a notification, blocking while the window is full (the
+        peer's ``ack`` notifications, read by whichever thread reads, make
+        room: :meth:`take_ack`)."""
         body = codec.encode(M.notification(method, ctx, args))
         size = len(body)
         with self._window_cv:
@@ -183,7 +189,7 @@ class Session:
                 if not self.alive:
                     raise SessionClosed(f"{self.peer} is gone")
                 self._window_cv.wait(1.0)
-            self._write([], "notification", method, None, body)
+            self._write(body, "notification", method, None)
             self._out_sizes.append(size)
             self._out_bytes += size
 
@@ -192,7 +198,7 @@ class Session:
         few control notifications)."""
         body = codec.encode(M.notification(method, ctx, args))
         with self._send_lock:
-            self._write([], "notification", method, None, body)
+            self._write(body, "notification", method, None)
 
     def take_ack(self, count: int) -> None:
         """The peer consumed ``count`` of our notifications: room again."""
@@ -201,19 +207,21 @@ class Session:
                 self._out_bytes -= self._out_sizes.popleft()
             self._window_cv.notify_all()
 
-    def consumed(self, count: int = 1) -> None:
-        """The owner consumed (served or discarded) peer notifications; acks
-        go out in batches of half a window, and at :meth:`flush_acks`."""
-        if not self.acks:
-            return
-        self._consumed += count
-        if self._consumed >= self.window // 2:
+    def _consumed_one(self, size: int) -> None:
+        """The owner took a peer notification from the inbox. Acks go out
+        when half a window (count or bytes) has been taken, never more
+        often: a sender is blocked only with more than half a window still
+        on its way, and taking that in sends the ack (so no ack per message,
+        which would be one more system call per one-way call)."""
+        self._consumed += 1
+        self._consumed_bytes += size
+        if self._consumed >= self.window // 2 or self._consumed_bytes >= self.window_bytes // 2:
             self.flush_acks()
 
     def flush_acks(self) -> None:
         if not self._consumed or not self.alive:
             return
-        count, self._consumed = self._consumed, 0
+        count, self._consumed, self._consumed_bytes = self._consumed, 0, 0
         with self.read_lock:
             self._in_unacked -= count
         try:
@@ -340,7 +348,6 @@ class Session:
                 remaining = None if end is None else end - time.monotonic()
                 if remaining is not None and remaining <= 0:
                     return None
-                self.flush_acks()
                 if not self.waiter.wait(self.fd, remaining):
                     continue
                 with self.read_lock:
@@ -350,7 +357,10 @@ class Session:
                 self.owner_depth -= 1
                 # Messages read after the answer stay queued: whoever serves
                 # the inbox must hear of them, as of a paused reader.
-                hand_back = self.owner_depth == 0 and (self.paused or bool(self.inbox))
+                # So must it of a frame left unfinished: the background
+                # reader times those (and may not have seen its bytes).
+                hand_back = self.owner_depth == 0 and (self.paused or bool(self.inbox)
+                                                       or self.reader.partial_since is not None)
             if hand_back and self.on_owner_done is not None:
                 self.on_owner_done()
 
@@ -383,6 +393,8 @@ class Session:
             msg, size, _seq = self.inbox.popleft()
             self.inbox_bytes -= size
             self.popped_bytes += size
+        if self.acks and isinstance(msg, M.Notification):
+            self._consumed_one(size)
         return msg
 
     # ------------------------------------------------------------ ending

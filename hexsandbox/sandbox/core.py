@@ -277,6 +277,8 @@ class Sandbox(HookForwarding):
         session = script.session
         if session is not None and session.inbox:
             self._schedule(script)
+        if session is not None and session.reader.partial_since is not None:
+            self._dispatcher.wake()  # it times unfinished frames
         self.backend.call_soon(lambda: self._give_back(script))
 
     def _give_back(self, script: Script) -> None:
@@ -325,7 +327,6 @@ class Sandbox(HookForwarding):
                 if session.inbox:
                     self._schedule(script)
                 break
-        session.flush_acks()
         if session.paused:
             self._give_back(script)
 
@@ -336,7 +337,6 @@ class Sandbox(HookForwarding):
             self._late_reply(script, msg)
             return
         if isinstance(msg, M.Notification):
-            session.consumed()
             if script.discarding and msg.method != "unloading":
                 return
             try:

@@ -65,26 +65,30 @@ class Dispatcher:
         """Start watching a new worker's socket and sentinel."""
         with self._lock:
             self._new.append(script)
-        self._waker.wake()
+        self.wake()
 
     def rewatch(self, script: Script) -> None:
         """Watch a socket again that was paused (its session said so)."""
         with self._lock:
             self._rewatch.append(script)
-        self._waker.wake()
+        self.wake()
 
     def serve_at(self, script: Script, when: float) -> None:
         """Call ``on_due(script)`` at ``when`` (time.monotonic()): the
         main thread serves a flooding worker again after a pause."""
         with self._lock:
             self._later.append((when, script))
-        self._waker.wake()
+        self.wake()
 
     def close(self) -> None:
         self._closing = True
-        self._waker.wake()
+        self.wake()
         self._thread.join(2.0)
         self._waker.close()
+
+    def wake(self) -> None:
+        """Make the thread look at its sockets and deadlines again."""
+        self._waker.wake()
 
     # ---------------------------------------------------- dispatcher thread
     def _run(self) -> None:

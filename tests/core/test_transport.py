@@ -8,6 +8,8 @@ answering, and that the user is told once, in plain words.
 The same faults in real HexChat: tests/e2e/test_transport_hexchat.py.
 """
 
+import os
+import sys
 import time
 
 import pytest
@@ -17,45 +19,11 @@ from hexsandbox.rpc.session import WINDOW
 from hexsandbox.sandbox.dispatcher import FRAME_DEADLINE_S
 from hexsandbox.testing import EmulatedClient
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import hostile_worker  # noqa: E402
+
 DEADLINE_MS = 500
 SLACK_S = 0.050
-
-HOSTILE = '''
-__module_name__ = "hostile"
-import hexchat, os, struct, threading, time
-
-def _socket_fd():
-    for name in os.listdir("/proc/self/fd"):
-        try:
-            if os.readlink("/proc/self/fd/" + name).startswith("socket:"):
-                return int(name)
-        except OSError:
-            pass
-
-FD = _socket_fd()
-
-def raw(data):
-    """Write bytes as they are, past the session (as a hostile peer would)."""
-    view = memoryview(data)
-    while view:
-        try:
-            view = view[os.write(FD, view):]
-        except BlockingIOError:
-            time.sleep(0.001)
-
-def frame(body):
-    return struct.pack(">I", len(body)) + body
-
-PARTIAL = struct.pack(">I", 100) + b"\\x93\\x02\\xa4prnt"   # 9 of 100 bytes
-
-def in_thread(fn):
-    threading.Thread(target=fn, daemon=True).start()
-
-def go(word, word_eol, userdata):
-%s
-    return hexchat.EAT_ALL
-hexchat.hook_command("GO", go)
-'''
 
 SURVIVOR = '''
 __module_name__ = "survivor"
@@ -97,8 +65,8 @@ def client(tmp_path):
         yield c
 
 
-def _load(client, actions):
-    hostile = client.load(HOSTILE % actions)
+def _load(client, action):
+    hostile = client.load(hostile_worker.script("hostile", "GO", action))
     survivor = client.load(SURVIVOR)
     return hostile, survivor
 
@@ -131,9 +99,7 @@ def _told_once(client, kind, *words):
 
 
 def test_partial_frame_while_a_hook_waits(client):
-    hostile, survivor = _load(client, '''
-    raw(PARTIAL)
-    time.sleep(30)''')
+    hostile, survivor = _load(client, "raw(PARTIAL); time.sleep(30)")
     took = _timed(lambda: client.type("/GO", "#test"))
     assert took < DEADLINE_MS / 1000 + SLACK_S, f"HexChat waited {took:.3f} s"
     assert hostile.late
@@ -147,8 +113,7 @@ def test_partial_frame_while_a_hook_waits(client):
 
 
 def test_partial_frame_from_a_thread(client):
-    hostile, survivor = _load(client, '''
-    in_thread(lambda: (raw(PARTIAL), time.sleep(30)))''')
+    hostile, survivor = _load(client, "in_thread(lambda: (raw(PARTIAL), time.sleep(30)))")
     client.type("/GO", "#test")
     _survivor_answers(client, survivor, 1)
     client.wait_for(lambda: hostile.dead, timeout=FRAME_DEADLINE_S + 5, what="the hostile worker dropped")
@@ -160,14 +125,12 @@ def test_partial_frame_from_a_thread(client):
 
 @pytest.mark.parametrize("where", ["hook", "thread"])
 @pytest.mark.parametrize("body, why", [
-    # a prnt whose argument is a map with int keys (small ones, that msgpack can carry)
-    ("b'\\x93\\x02\\xa4prnt\\x92\\xc0' + b'\\xde\\xea\\x60' + b''.join(bytes([k % 128, 0xc0]) for k in range(60000))",
-     "not allowed for map key"),
-    ("b'\\x91' * 100000 + b'\\xc0'", "StackError"),
+    ("INT_KEYS", "not allowed for map key"),  # a prnt whose argument is a map with int keys
+    ("DEEP", "StackError"),                   # 100,000 nested arrays
 ])
 def test_hostile_bodies_are_refused_by_the_decoder(client, where, body, why):
     action = f"raw(frame({body}))" if where == "hook" else f"in_thread(lambda: raw(frame({body})))"
-    hostile, survivor = _load(client, "    " + action)
+    hostile, survivor = _load(client, action)
     took = _timed(lambda: client.type("/GO", "#test"))
     assert took < DEADLINE_MS / 1000 + SLACK_S
     client.wait_for(lambda: hostile.dead, what="the hostile worker dropped")
@@ -180,16 +143,23 @@ def test_colliding_sets_and_dicts_cannot_even_be_sent(client):
     # Through the API, from a thread: the values the old pickle codec took
     # 20 s to decode. msgpack has no sets, and ints past 64 bits do not pack:
     # the script's own call fails, in its own process.
-    hostile, survivor = _load(client, '''
-    import hexsandbox.worker as w
-    colliding = [k * (2**61 - 1) for k in range(3000)]  # quadratic to build here too
-    def attempt():
-        for value in (set(colliding), dict.fromkeys(colliding, 1)):
-            try:
-                w.RUNTIME.oneway("prnt", w.RUNTIME.current_ctx, [value])
-            except Exception as e:
-                hexchat.prnt("refused %s: %s" % (type(value).__name__, type(e).__name__))
-    in_thread(attempt)''')
+    hostile = client.load('''
+__module_name__ = "hostile"
+import hexchat, threading
+import hexsandbox.worker as w
+colliding = [k * (2**61 - 1) for k in range(3000)]  # quadratic to build here too
+def attempt():
+    for value in (set(colliding), dict.fromkeys(colliding, 1)):
+        try:
+            w.RUNTIME.oneway("prnt", w.RUNTIME.current_ctx, [value])
+        except Exception as e:
+            hexchat.prnt("refused %s: %s" % (type(value).__name__, type(e).__name__))
+def go(word, word_eol, userdata):
+    threading.Thread(target=attempt).start()
+    return hexchat.EAT_ALL
+hexchat.hook_command("GO", go)
+''')
+    survivor = client.load(SURVIVOR)
     client.type("/GO", "#test")
     client.wait_for_line("refused dict: CodecError", "#test")
     assert "refused set: CodecError" in client.lines("#test")
@@ -200,9 +170,9 @@ def test_colliding_sets_and_dicts_cannot_even_be_sent(client):
 
 @pytest.mark.parametrize("where", ["hook", "thread"])
 def test_a_100_mb_frame_drops_the_worker_at_its_header(client, where):
-    send = "raw(struct.pack('>I', 100 * 1024 * 1024)); raw(b'x' * (100 * 1024 * 1024))"
+    send = "raw(struct.pack('>I', HUGE)); raw(b'x' * HUGE)"
     action = send if where == "hook" else f"in_thread(lambda: ({send.replace('; ', ', ')}))"
-    hostile, survivor = _load(client, "    " + action)
+    hostile, survivor = _load(client, action)
     took = _timed(lambda: client.type("/GO", "#test"))
     assert took < DEADLINE_MS / 1000 + SLACK_S
     client.wait_for(lambda: hostile.dead, what="the hostile worker dropped")

@@ -41,3 +41,11 @@ def test_hexchat_burst_runs(tmp_path):
     in_host = results["sandboxed hook"]["in_host"]
     assert set(in_host) == {"raw pipe floor (in HexChat)", "sandboxed hook (in HexChat)"}
     assert all(r["n"] == 39 and len(r["round_medians_us"]) == 3 for r in in_host.values())
+
+
+def test_codec_benchmark_runs(tmp_path):
+    data = _run("codec.py", ["--n", "50"], str(tmp_path / "c.json"))
+    results = data["results"]
+    pairs = [k for k in results if " / " in k]
+    assert len(pairs) == 6 and all(results[k]["bytes"] > 0 for k in pairs)
+    assert len([k for k in results if k.startswith("worst case")]) == 4
