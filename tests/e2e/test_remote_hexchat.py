@@ -96,7 +96,10 @@ def _hello(path, name, token=None):
     s.settimeout(10)
     s.connect(path)
     body = msgpack.packb([0, 1, "hello", [None, name, token]])
-    s.sendall(struct.pack(">I", len(body)) + body)
+    try:
+        s.sendall(struct.pack(">I", len(body)) + body)
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # refused before the hello was even sent
     return s
 
 
