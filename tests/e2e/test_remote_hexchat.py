@@ -503,3 +503,12 @@ def test_an_app_has_the_whole_api(remote, scripted_server):
     assert nick in users
     assert nick_pref == hc.eval("result = hexchat.get_prefs('irc_nick1')")
     assert "printed by wholeapi" in _lines(hc)
+
+
+def test_hexchat_quitting_unloads_connected_apps_and_removes_the_socket(remote):
+    hc = remote.hc
+    app = _events(remote, "stayer")
+    result = hc.stop()
+    assert result.clean and not result.leftovers, result
+    assert app.wait(10) == 0, "its run() returned: HexChat unloaded it"
+    assert not os.path.exists(remote.socket_path)

@@ -181,3 +181,38 @@ def test_the_allowlist_file_is_private_and_keeps_only_hashes(tmp_path):
     assert again.check("other", None) is Verdict.DENIED
     again.forget("other")
     assert AllowList(path).check("other", None) is Verdict.UNKNOWN
+
+
+def test_silence_or_half_a_hello_is_closed_at_the_deadline(endpoint, monkeypatch):
+    import time
+
+    monkeypatch.setattr(H, "HELLO_DEADLINE_S", 0.3)
+    ep, _, _ = endpoint
+    silent = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    silent.settimeout(10)
+    silent.connect(ep.path)
+    half = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    half.settimeout(10)
+    half.connect(ep.path)
+    half.sendall(frame([0, 1, "hello", [None, "slow", None]])[:7])
+    t0 = time.monotonic()
+    assert silent.recv(100) == b"" and half.recv(100) == b""
+    assert time.monotonic() - t0 < 5
+
+
+def test_at_most_max_handshakes_at_once(endpoint):
+    from hexsandbox.remote.endpoint import MAX_HANDSHAKES
+
+    ep, _, _ = endpoint
+    held = []
+    for _ in range(MAX_HANDSHAKES):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(10)
+        s.connect(ep.path)
+        held.append(s)
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    probe.settimeout(10)
+    probe.connect(ep.path)
+    assert probe.recv(100) == b"", "one more than the limit is closed at once"
+    for s in held + [probe]:
+        s.close()
