@@ -25,6 +25,7 @@ Usage: /SANDBOX <command> [args]   (alias /SB)
   LIST               scripts with version, state, pid, memory, hooks, late and crash counts
   STATUS [-v]        what runs and how HexChat is protected (-v: how it works inside)
   STACK <name> [-v]  where a script is right now: its threads and frames (-v: all frames)
+  LOG <name>         a script's last reports and the last lines its worker wrote to stderr
   MIGRATE <file>     move an in-process script from addons/ to the sandbox, keeping its prefs
   APPS               external applications: connected, waiting, allowed, denied
   ALLOW <name>       let a waiting external application use HexChat (it gets a token)
@@ -156,6 +157,10 @@ class SandboxCommands:
             self._say(f"hexsandbox: {hidden} frames of hexsandbox's own machinery hidden; "
                       f"/sandbox stack {script.label} -v shows them.")
 
+    def cmd_log(self, arg: str) -> None:
+        for line in self.sandbox.log(self._script(arg)):
+            self._say(line)
+
     def cmd_migrate(self, arg: str) -> None:
         if not arg:
             raise SandboxError("migrate what? Usage: /sandbox migrate <file.py>")
@@ -250,7 +255,7 @@ def status_lines(sandbox: Sandbox, folder: str) -> List[str]:
     else:
         lines.append(f"hexsandbox: a script that crashes is started again after "
                      f"{policy.first_delay_ms / 1000:g} s, waiting longer each time; after "
-                     f"{policy.max_crashes} crashes in {_duration(policy.window_s)} it stays stopped.")
+                     f"{policy.max_restarts + 1} crashes in {_duration(policy.window_s)} it stays stopped.")
     lines.append(f"hexsandbox: scripts folder {folder}; settings in its hexsandbox.ini.")
     return lines
 

@@ -1,61 +1,95 @@
-"""Starting worker processes: spawn (never fork), one duplex pipe each.
+"""Starting worker processes: a fresh interpreter (never fork), one duplex
+pipe each, in a session of its own.
 
 Forking HexChat would copy its X connection and its threads into the child,
-so workers always start with the *spawn* method of :mod:`multiprocess`, with a
-configurable Python executable. The pipe is private to one worker: no lock is
-shared across processes, so a worker killed mid-write can only break its own
-pipe.
+so a worker is a new interpreter (``subprocess`` fork+exec, with a
+configurable Python) that inherits exactly one descriptor: its end of the
+pipe (a ``multiprocess`` duplex ``Connection``). No lock is shared across
+processes, so a worker killed mid-write can only break its own pipe.
+
+Why not ``multiprocess.Process``: its spawn hands each child a sentinel
+pipe's write end and the resource tracker's descriptor. A script that forks
+passes both to its child, so HexChat stops noticing the worker's death (a
+zombie listed "stopped") and quit blocked in the tracker's ``waitpid`` until
+the child died. Here the death notice is a pidfd (Linux 5.3+) that no child
+can inherit, there is no tracker, and ``start_new_session`` makes the worker
+the leader of its own process group before any of its code runs
+(``process_tree`` explains the signals).
 """
 
 from __future__ import annotations
 
+import json
 import os
+import queue
+import select
 import signal
+import subprocess
 import sys
-import tempfile
 import threading
-from dataclasses import dataclass
-from typing import Any, Optional
+from dataclasses import asdict, dataclass
+from typing import Any, Callable, Optional
 
 import multiprocess
-import multiprocess.spawn
+import multiprocess.connection
 
-from . import worker
-
-#: set_executable() is global to the spawn context; starts are serialised.
-_START_LOCK = threading.Lock()
-
-_WORKER_PREFIX = "hexsandbox:"
-_original_preparation_data = multiprocess.spawn.get_preparation_data
-
-
-def _worker_preparation_data(name: str) -> dict:
-    """What a spawned child is told about its parent, minus what a worker must
-    not inherit.
-
-    Spawn re-runs the parent's ``__main__`` in the child (``init_main_from_*``)
-    and replaces the child's ``sys.path`` with the parent's. A worker needs
-    neither: it must not run HexChat's or a tool's main module, and its
-    interpreter (possibly another Python than HexChat's) already has
-    hexsandbox installed. Other processes started with ``multiprocess`` are
-    left alone: only names with our prefix are filtered.
-    """
-    data = _original_preparation_data(name)
-    if name.startswith(_WORKER_PREFIX):
-        for key in ("init_main_from_path", "init_main_from_name", "sys_path"):
-            data.pop(key, None)
-    return data
-
-
-multiprocess.spawn.get_preparation_data = _worker_preparation_data
+from . import limits, process_tree, runtime_dirs, worker
 
 COMPAT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "compat")
+
+# What the new interpreter runs: argv = [fd, expected parent pid, config JSON].
+_BOOT = "from hexsandbox.spawning import boot; boot()"
+
+
+class WorkerProcess:
+    """The parts of a process object the client uses (pid, sentinel, join,
+    exitcode), over ``subprocess.Popen`` and a pidfd."""
+
+    def __init__(self, popen: subprocess.Popen) -> None:
+        self._popen = popen
+        self.pid: int = popen.pid
+        self._pidfd: Optional[int]
+        try:
+            self._pidfd = os.pidfd_open(popen.pid)
+        except (AttributeError, OSError):  # no pidfd: a pipe only the worker holds
+            self._pidfd = None
+        self._lock = threading.Lock()
+
+    @property
+    def sentinel(self) -> int:
+        """Readable once the worker has exited (a pidfd: not inheritable)."""
+        if self._pidfd is None:
+            raise OSError("no pidfd on this system")
+        return self._pidfd
+
+    @property
+    def exitcode(self) -> Optional[int]:
+        """None while running; negative signal number if killed (as
+        ``multiprocessing`` reports it)."""
+        return self._popen.returncode
+
+    def join(self, timeout: Optional[float] = None) -> Optional[int]:
+        """Wait (bounded) for the worker to end, and reap it."""
+        if self._popen.returncode is None:
+            with self._lock:
+                if self._pidfd is not None:
+                    select.select([self._pidfd], [], [], timeout)
+                    self._popen.poll()
+                else:
+                    try:
+                        self._popen.wait(timeout)
+                    except subprocess.TimeoutExpired:
+                        pass
+        return self._popen.returncode
+
+    def is_alive(self) -> bool:
+        return self._popen.poll() is None
 
 
 @dataclass
 class StartedWorker:
-    process: Any          # multiprocess.Process
-    conn: Any             # our end of the duplex pipe
+    process: WorkerProcess
+    conn: Any             # our end of the duplex pipe (multiprocess Connection)
     stderr_path: str
 
     @property
@@ -68,60 +102,138 @@ class StartedWorker:
 
 
 def private_runtime_dir() -> str:
-    """A 0700 directory for worker stderr files (crash reports read them)."""
-    return tempfile.mkdtemp(prefix="hexsandbox-")
+    """A 0700 directory for worker stderr files; stale ones of a HexChat that
+    died are removed first (``runtime_dirs``)."""
+    return runtime_dirs.create()
+
+
+class _Spawner:
+    """Starts workers from a thread that lives as long as the process.
+
+    The parent-death signal fires when the *thread* that forked the worker
+    ends, not the process: a worker started from a short-lived thread (a
+    test's, a tool's) would be killed with that thread. The main thread
+    never ends before the process, so it spawns directly; other threads hand
+    the start to this one long-lived daemon thread.
+    """
+
+    def __init__(self) -> None:
+        self._jobs: "queue.SimpleQueue[tuple]" = queue.SimpleQueue()
+        self._thread: Optional[threading.Thread] = None
+        self._lock = threading.Lock()
+
+    def run(self, fn: Callable[[], Any]) -> Any:
+        if threading.current_thread() is threading.main_thread():
+            return fn()
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._serve, name="hexsandbox-spawner",
+                                                daemon=True)
+                self._thread.start()
+        done: "queue.SimpleQueue[tuple]" = queue.SimpleQueue()
+        self._jobs.put((fn, done))
+        ok, value = done.get()
+        if not ok:
+            raise value
+        return value
+
+    def _serve(self) -> None:
+        while True:
+            fn, done = self._jobs.get()
+            try:
+                done.put((True, fn()))
+            except BaseException as exc:  # handed back to the caller
+                done.put((False, exc))
+
+
+_SPAWNER = _Spawner()
+
+
+class _SharedWatchdog:
+    """One group watchdog per process while any Sandbox runs (counted)."""
+
+    def __init__(self) -> None:
+        self.current: Optional[process_tree.GroupWatchdog] = None
+        self._owners = 0
+        self._lock = threading.Lock()
+
+    def acquire(self) -> None:
+        with self._lock:
+            self._owners += 1
+            if self.current is None:
+                self.current = process_tree.GroupWatchdog()
+
+    def release(self) -> None:
+        with self._lock:
+            self._owners = max(0, self._owners - 1)
+            if self._owners:
+                return
+            watchdog, self.current = self.current, None
+        if watchdog is not None:
+            watchdog.close()
+
+
+_WATCHDOG = _SharedWatchdog()
+
+
+def acquire() -> None:
+    """A Sandbox starts using workers: make sure the group watchdog runs."""
+    _WATCHDOG.acquire()
+
+
+def release() -> None:
+    """A Sandbox has shut down; the last one ends the watchdog (it never
+    blocks: the watchdog only has to read its end of file)."""
+    _WATCHDOG.release()
 
 
 def start_worker(script_path: str, *, context: Optional[int], python: Optional[str],
                  runtime_dir: str, memory_limit_mb: int = 0, spin_us: int = 0,
                  extra_calls: tuple = ()) -> StartedWorker:
-    """Spawn one worker for ``script_path``; returns at once (the script loads
+    """Start one worker for ``script_path``; returns at once (the script loads
     in the background and reports ``loaded``/``load_failed``)."""
-    ctx = multiprocess.get_context("spawn")
-    parent_conn, child_conn = ctx.Pipe(duplex=True)
-    fd, stderr_path = tempfile.mkstemp(prefix="worker-", suffix=".stderr", dir=runtime_dir)
-    os.close(fd)
+    parent_conn, child_conn = multiprocess.Pipe(duplex=True)
+    fd, stderr_path = runtime_dirs.stderr_file(runtime_dir, script_path)
     config = worker.WorkerConfig(script_path=script_path, context=context,
                                  stderr_path=stderr_path, memory_limit_mb=memory_limit_mb,
                                  compat_dir=COMPAT_DIR, spin_us=spin_us,
-                                 extra_calls=tuple(extra_calls))
-    name = _WORKER_PREFIX + os.path.basename(script_path)
-    process = ctx.Process(target=worker.main, args=(child_conn, config), name=name, daemon=True)
-    with _START_LOCK:
-        ctx.set_executable(python or default_python())
-        process.start()
-    child_conn.close()
-    return StartedWorker(process, parent_conn, stderr_path)
+                                 extra_calls=worker.encode_calls(extra_calls))
+    child_fd = child_conn.fileno()
+    argv = [python or default_python(), "-c", _BOOT, str(child_fd), str(os.getpid()),
+            json.dumps(asdict(config))]
+    try:
+        popen = _SPAWNER.run(lambda: subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, stdout=fd, stderr=fd, pass_fds=(child_fd,),
+            start_new_session=True, close_fds=True))
+    finally:
+        os.close(fd)
+        child_conn.close()
+    if _WATCHDOG.current is not None:
+        _WATCHDOG.current.watch(popen.pid)
+    return StartedWorker(WorkerProcess(popen), parent_conn, stderr_path)
 
 
-_live_owners = 0
+def boot() -> None:
+    """The worker interpreter's first code: parent-death signal, fork
+    protection, then :func:`hexsandbox.worker.main`."""
+    fd, parent, config_json = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+    process_tree.set_parent_death_signal(parent)
+    os.set_inheritable(fd, False)  # programs the script runs (os.system, exec) do not get it
+    config = worker.WorkerConfig(**json.loads(config_json))
+    # Before any thread starts: a thread started under the limit gets no
+    # 64 MB malloc arena reserved, so Python fits in far less address space.
+    limits.apply_memory_limit(config.memory_limit_mb)
+    process_tree.end_group_on_hangup(fd)
+    process_tree.protect_fork(fd, _not_the_worker)
+    sys.argv = ["<hexchat>"]
+    worker.main(multiprocess.connection.Connection(fd), config)
 
 
-def acquire() -> None:
-    """A Sandbox starts using workers (counted, see :func:`release`)."""
-    global _live_owners
-    with _START_LOCK:
-        _live_owners += 1
-
-
-def release() -> None:
-    """A Sandbox has shut down. When it was the last one, stop
-    ``multiprocess``'s resource tracker: spawn starts it beside the first
-    worker, workers register nothing with it, and left running it would
-    outlive HexChat by a moment (a stray process at exit)."""
-    global _live_owners
-    with _START_LOCK:
-        _live_owners = max(0, _live_owners - 1)
-        if _live_owners:
-            return
-    from multiprocess import resource_tracker
-
-    stop = getattr(resource_tracker._resource_tracker, "_stop", None)
-    if stop is not None:
-        try:
-            stop()
-        except (OSError, ChildProcessError):
-            pass
+def _not_the_worker() -> None:
+    """In a script's forked child: never answer HexChat (its pipe is
+    /dev/null now); the next API call raises and the child leaves."""
+    if worker.RUNTIME is not None:
+        worker.RUNTIME.lost = True
 
 
 def default_python() -> str:
@@ -134,24 +246,27 @@ def default_python() -> str:
 
 
 def kill(started: StartedWorker, sig: int = signal.SIGKILL) -> None:
+    """SIGKILL ends the worker's whole process group (the worker and all it
+    started); other signals (SIGUSR1 for stacks) go to the worker alone."""
+    pid = started.process.pid
+    if not pid:
+        return
+    if sig == signal.SIGKILL:
+        process_tree.kill_group(pid)
+        return
     try:
-        if started.process.pid:
-            os.kill(started.process.pid, sig)
+        os.kill(pid, sig)
     except ProcessLookupError:
         pass
 
 
-def exit_description(exitcode: Optional[int]) -> str:
-    """'exit code 3' or 'signal SIGSEGV (Segmentation fault)'."""
-    if exitcode is None:
-        return "unknown exit status"
-    if exitcode < 0:
-        try:
-            sig = signal.Signals(-exitcode)
-            return f"signal {sig.name} ({signal.strsignal(sig)})"
-        except ValueError:
-            return f"signal {-exitcode}"
-    return f"exit code {exitcode}"
+def ended(started: StartedWorker) -> None:
+    """The worker has exited (or is being given up): end what it left in its
+    group, and stop watching that group."""
+    process_tree.kill_group(started.process.pid)
+    started.process.join(0.5)
+    if _WATCHDOG.current is not None:
+        _WATCHDOG.current.forget(started.process.pid)
 
 
 def stderr_tail(path: str, lines: int = 6, max_bytes: int = 16384) -> list:
@@ -165,23 +280,3 @@ def stderr_tail(path: str, lines: int = 6, max_bytes: int = 16384) -> list:
     except OSError:
         return []
     return [line for line in text.splitlines() if line.strip()][-lines:]
-
-
-def crash_summary(stderr_path: str, script_path: str) -> list:
-    """The few lines of a dead worker's stderr worth showing the user.
-
-    For a fatal signal faulthandler writes "Fatal Python error: ..." and the
-    stacks, most recent call first: show that line and the innermost frame in
-    the script itself. Otherwise, the last lines written.
-    """
-    tail = stderr_tail(stderr_path, lines=200)
-    fatal = [i for i, line in enumerate(tail) if line.startswith("Fatal Python error")]
-    if not fatal:
-        return tail[-6:]
-    start = fatal[-1]
-    summary = [tail[start].strip()]
-    frames = [line.strip() for line in tail[start + 1:] if line.strip().startswith("File ")]
-    in_script = [f for f in frames if script_path in f]
-    if in_script or frames:
-        summary.append((in_script or frames)[0])
-    return summary

@@ -27,14 +27,19 @@ import sys
 import threading
 import traceback
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Optional, Set
+from typing import Any, Callable, Dict, List, NoReturn, Optional, Set
 
 from . import proxy
 from .script_loading import load_script, print_callback_error
 from .rpc import messages as M
 from .rpc import trace
 from .rpc.framing import wait_readable
-from .rpc.session import Session, SessionClosed, new_reply_queue
+from .rpc.session import SendRefused, Session, SessionClosed, new_reply_queue
+
+#: Largest frame the client accepts from a worker (hexsandbox.sandbox.core
+#: MAX_FRAME_FROM_WORKER): a bigger call is refused here, naming the call,
+#: and the script goes on (the client would drop the whole worker).
+MAX_FRAME_TO_CLIENT = 256 * 1024
 
 #: Largest frame a worker accepts from the client (trusted, but get_list
 #: answers for big channels are large).
@@ -55,8 +60,9 @@ class WorkerConfig:
     memory_limit_mb: int = 0
     compat_dir: Optional[str] = None
     spin_us: int = 0  # see spinwait
-    #: API rows beyond hexsandbox.api_table.CALLS (see Sandbox(extra_calls=)).
-    extra_calls: tuple = ()
+    #: API rows beyond hexsandbox.api_table.CALLS (see Sandbox(extra_calls=)),
+    #: pickled and base64-encoded: the config travels as JSON.
+    extra_calls: str = ""
 
 
 @dataclass
@@ -124,24 +130,38 @@ class WorkerRuntime:
         self.session = Session(
             fd, peer=peer, max_frame=MAX_FRAME_FROM_CLIENT, spin_us=spin_us,
             yield_while_serving=True, trace=trace.from_environment(),
+            max_out_frame=MAX_FRAME_TO_CLIENT,
             immediate={M.ACK: self._on_ack, M.STACK: self._on_stack,
                        M.CONTEXT_CLOSED: self._on_context_closed, M.UNLOAD: self._on_unload,
                        M.HOOK: self._on_event, M.TIMER: self._on_event})
         self.session.on_owner_done = self._owner_done
+        self.session.gate = self._may_send
 
     # ---- sending ---------------------------------------------------------
+    def _may_send(self) -> bool:
+        """The session's gate: once ``unload`` is read only the callback
+        thread (running unload hooks) may still call the API."""
+        return not self.unloading.is_set() or threading.get_ident() == self.callback_thread
+
     def _check_may_send(self) -> None:
         if self.lost:
             raise ConnectionLost("hexsandbox client is gone")
-        if self.unloading.is_set() and threading.get_ident() != self.callback_thread:
-            # The script is being unloaded: its threads' calls would be
-            # discarded by the client anyway; they wait for the process to end.
+        if not self._may_send():
+            self._wait_for_the_end()
+
+    @staticmethod
+    def _wait_for_the_end() -> NoReturn:
+        """The script is being unloaded: its threads' calls would be
+        discarded by the client anyway; they wait for the process to end."""
+        while True:
             threading.Event().wait()
 
     def oneway(self, method: str, ctx: Optional[int], args: List[Any]) -> None:
         self._check_may_send()
         try:
             self.session.notify(method, ctx, args)
+        except SendRefused:
+            self._wait_for_the_end()
         except SessionClosed as exc:
             raise ConnectionLost(str(exc)) from exc
 
@@ -166,6 +186,8 @@ class WorkerRuntime:
                 waiter = new_reply_queue()
                 session.send_request(method, ctx, args, waiter)
                 reply = waiter.get()
+        except SendRefused:
+            self._wait_for_the_end()
         except SessionClosed as exc:
             raise ConnectionLost(str(exc)) from exc
         assert isinstance(reply, M.Response)
@@ -361,6 +383,21 @@ def proxy_module(name: str) -> Any:
     return sys.modules.get(name) or proxy.build_module(RUNTIME, name)
 
 
+def encode_calls(calls: tuple) -> str:
+    """``WorkerConfig.extra_calls`` for these rows (host -> worker, trusted)."""
+    import base64
+    import pickle
+
+    return base64.b64encode(pickle.dumps(tuple(calls))).decode() if calls else ""
+
+
+def _decode_calls(text: str) -> tuple:
+    import base64
+    import pickle
+
+    return pickle.loads(base64.b64decode(text)) if text else ()
+
+
 def _install_modules(runtime: WorkerRuntime, compat_dir: Optional[str],
                      extra_calls: tuple = ()) -> None:
     """Make ``import hexchat`` and ``import xchat`` give the proxy."""
@@ -403,7 +440,7 @@ def main(conn: Any, config: WorkerConfig) -> None:
     # kept so that it does not close the fd).
     runtime = WorkerRuntime(conn.fileno(), config.context, config.spin_us)
     runtime.connection = conn
-    _install_modules(runtime, config.compat_dir, config.extra_calls)
+    _install_modules(runtime, config.compat_dir, _decode_calls(config.extra_calls))
     out = _Stdout(runtime)
     sys.stdout = sys.stderr = out  # type: ignore[assignment]
     sys.argv = ["<hexchat>"]

@@ -8,6 +8,8 @@ formatter in text.c; the code here is an independent re-implementation.
 
 from __future__ import annotations
 
+import re
+
 from typing import List, Sequence, Tuple
 
 #: HexChat keeps 32 word slots; plugins see slots 1..31.
@@ -218,3 +220,21 @@ def format_event(fmt: str, nargs: int, args: Sequence[str], indent: bool = True)
     if text.startswith("\n"):
         return ""
     return text
+
+
+def nick_color(nick: str) -> int:
+    """``text_color_of``: the colour HexChat gives a nick when colouring nicks."""
+    colors = (19, 20, 22, 24, 25, 26, 27, 28, 29)
+    total = sum(b if b < 128 else b - 256 for b in nick.encode("utf-8"))
+    return colors[total % len(colors)]
+
+
+def atoi(s: str) -> int:
+    """C ``atoi``: leading spaces, a sign, the digits that follow; else 0."""
+    m = re.match(r"\s*([+-]?\d+)", s)
+    return int(m.group(1)) if m else 0
+
+
+def colon(s: str) -> str:
+    """A trailing IRC parameter without its ':'."""
+    return s[1:] if s.startswith(":") else s

@@ -139,5 +139,14 @@ class HookList:
                 return i
         return None
 
+    @property
+    def dispatching(self) -> bool:
+        """True while hooks run (server lines must wait until it is over)."""
+        return self._depth > 0
+
+    def command_hooks(self) -> List[Hook]:
+        """Live command hooks in dispatch order (``/help``'s plugin list)."""
+        return [h for h in self.hooks if h.kind == COMMAND and not h.deleted]
+
     def timers(self) -> List[Hook]:
         return [h for h in self.hooks if h.kind == TIMER and not h.deleted]

@@ -76,9 +76,10 @@ def build_list(emu: "Emulator", name: str) -> Optional[List[dict]]:
             })
         return rows
     if name == "users":
-        sess = emu.sessions.get(emu.get_context())
-        if sess is None:
+        current = emu.sessions.get(emu.get_context())
+        if current is None:
             return None
+        sess = current
         if sess.type != SESS_CHANNEL:
             return []
         return [{
@@ -92,5 +93,7 @@ def build_list(emu: "Emulator", name: str) -> Optional[List[dict]]:
             "selected": int(u.selected),
         } for u in sorted(sess.users, key=lambda u: sess.server.lower(u.nick))]
         # list_get walks usertree_alpha: plain nick order, not the GUI's rank order
-    # dcc, ignore, notify: nothing in a fresh HexChat
+    if name == "ignore":  # ignore_list: newest first
+        return [{"flags": ig.type, "mask": ig.mask} for ig in emu.ignores.entries]
+    # dcc, notify: nothing in a fresh HexChat
     return []

@@ -161,7 +161,7 @@ def _atoi(value: bytes) -> int:
 
 def _read_lines(data: bytes) -> List[bytes]:
     """``fscanf(" %511[^\\n]")`` repeated: skip whitespace, take <= 511 bytes."""
-    lines = []
+    lines: List[bytes] = []
     i = 0
     n = len(data)
     while True:

@@ -120,6 +120,11 @@ class Session:
         "text_scrollback": 2, "text_strip": 2, "alert_tray": 2,
         "alert_taskbar": 2, "alert_balloon": 2})
 
+    @property
+    def tab_name(self) -> str:
+        """What the tab shows: the channel, or the one it left (``waitchannel``)."""
+        return self.channel or self.waitchannel
+
     # -- users
     def find_user(self, nick: str) -> Optional[User]:
         for user in self.users:

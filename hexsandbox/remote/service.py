@@ -28,6 +28,21 @@ from .endpoint import TIMED_OUT, Endpoint, EndpointError, Pending
 from .peercred import Peer
 
 
+class _NotOurs:
+    """The ``process`` of an external app: none of ours. Its pid is None on
+    purpose, so that nothing that signals a worker's process (or group)
+    can ever reach the application's."""
+
+    pid = None
+    exitcode = None
+
+    def join(self, timeout: Optional[float] = None) -> None:
+        return None
+
+    def is_alive(self) -> bool:
+        return True  # as long as its connection is: the session says when it ends
+
+
 class AppConnection:
     """Stands where a spawned worker's ``StartedWorker`` would (see
     ``Sandbox.attach``): the connection is all there is of the app."""
@@ -38,15 +53,12 @@ class AppConnection:
     def __init__(self, sock: socket.socket, peer: Peer) -> None:
         self.conn = sock
         self.peer = peer
-        self.process = self  # join()/exitcode: no process of ours to wait for
-        self.exitcode: Optional[int] = None
+        self.process = _NotOurs()
 
     @property
     def pid(self) -> int:
+        """The application's pid (SO_PEERCRED), shown in /sandbox list."""
         return self.peer.pid
-
-    def join(self, timeout: Optional[float] = None) -> None:
-        return None
 
     def disconnect(self) -> None:
         """End the connection now. ``shutdown`` (not ``close``): the

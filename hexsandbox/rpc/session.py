@@ -61,6 +61,10 @@ _OWNER = object()
 _KIND_NAMES = {M.Request: "request", M.Response: "response", M.Notification: "notification"}
 
 
+class SendRefused(RuntimeError):
+    """``gate`` said no: this thread may not send any more."""
+
+
 class SessionClosed(RuntimeError):
     """The peer is gone (or was dropped); nothing more can be sent or awaited."""
 
@@ -73,6 +77,7 @@ class Session:
                  immediate: Optional[Dict[str, Callable[[M.Message], bool]]] = None,
                  send_timeout: Optional[float] = None, spin_us: int = 0,
                  acks: bool = False, yield_while_serving: bool = False,
+                 max_out_frame: Optional[int] = None,
                  trace: Optional[Trace] = None) -> None:
         import os
 
@@ -122,6 +127,14 @@ class Session:
         self.closed = False
         self.waiter = SpinWaiter(spin_us)
         self.trace = trace
+        #: A message bigger than this is refused before it is sent (the peer
+        #: would drop us): ValueError naming the call, raised in the caller.
+        self.max_out_frame = max_out_frame
+        #: Asked under the send lock, right before a request or notification
+        #: is written: False refuses it (SendRefused). The worker closes the
+        #: door this way on its script's threads once it has read ``unload``,
+        #: even for a thread that was already waiting for the window.
+        self.gate: Optional[Callable[[], bool]] = None
 
     # ------------------------------------------------------------ state
     @property
@@ -138,6 +151,14 @@ class Session:
         return next(self._ids) & 0xFFFFFFFF
 
     # ------------------------------------------------------------ sending
+    def _encode(self, msg: list, method: str) -> bytes:
+        body = codec.encode(msg)
+        if self.max_out_frame is not None and len(body) > self.max_out_frame:
+            from ..limits import refuse_oversized
+
+            refuse_oversized(method, len(body), self.max_out_frame)
+        return body
+
     def _write(self, body: bytes, kind: str, method: Optional[str], msgid: Optional[int]) -> None:
         """Write one frame (``_send_lock`` held)."""
         if not self.alive:
@@ -156,11 +177,14 @@ class Session:
 
     def send_request(self, method: str, ctx: Optional[int], args: List[Any],
                      waiter: Any = _OWNER) -> int:
-        """Send a request; its response goes to ``waiter`` (a queue) or,
-        by default, to the owner's :meth:`wait`."""
+        """Send a request; its response goes to ``waiter`` (a queue), by
+        default to the owner's :meth:`wait`, or with None to the owner's
+        inbox as a stray response (nobody waits for it)."""
         msgid = self.next_id()
-        body = codec.encode(M.request(msgid, method, ctx, args))
+        body = self._encode(M.request(msgid, method, ctx, args), method)
         with self._send_lock:
+            if self.gate is not None and not self.gate():
+                raise SendRefused(method)
             self._pending[msgid] = waiter
             try:
                 self._write(body, "request", method, msgid)
@@ -171,9 +195,9 @@ class Session:
 
     def respond(self, msgid: int, error: Optional[List[str]], result: Any) -> None:
         try:
-            body = codec.encode(M.response(msgid, error, result))
-        except codec.CodecError as exc:
-            body = codec.encode(M.response(msgid, ["TypeError", str(exc)], None))
+            body = self._encode(M.response(msgid, error, result), "reply")
+        except (codec.CodecError, ValueError) as exc:
+            body = codec.encode(M.response(msgid, [type(exc).__name__, str(exc)], None))
         with self._send_lock:
             self._write(body, "response", None, msgid)
 
@@ -181,7 +205,7 @@ class Session:
         """Send a notification, blocking while the window is full (the
         peer's ``ack`` notifications, read by whichever thread reads, make
         room: :meth:`take_ack`)."""
-        body = codec.encode(M.notification(method, ctx, args))
+        body = self._encode(M.notification(method, ctx, args), method)
         size = len(body)
         with self._window_cv:
             while self._out_sizes and (len(self._out_sizes) >= self.window
@@ -189,6 +213,8 @@ class Session:
                 if not self.alive:
                     raise SessionClosed(f"{self.peer} is gone")
                 self._window_cv.wait(1.0)
+            if self.gate is not None and not self.gate():
+                raise SendRefused(method)
             self._write(body, "notification", method, None)
             self._out_sizes.append(size)
             self._out_bytes += size
@@ -406,7 +432,7 @@ class Session:
             waiters, self._pending = list(self._pending.values()), {}
         lost = M.Response(0, ["RuntimeError", f"hexsandbox: {why}"], None)
         for waiter in waiters:
-            if waiter is not _OWNER:
+            if waiter is not _OWNER and waiter is not None:
                 waiter.put(lost)
         with self._window_cv:
             self._window_cv.notify_all()

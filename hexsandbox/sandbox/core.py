@@ -23,7 +23,7 @@ import shutil
 import time
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
-from .. import dispatch, spawning
+from .. import dispatch, endings, process_tree, spawning
 from ..api_table import CALLS, CONTROL_NOTES, Call
 from ..backend import Backend
 from ..rpc import messages as M
@@ -32,6 +32,7 @@ from ..rpc.session import Session, SessionClosed
 from ..spinwait import default_spin_us
 from .dispatcher import INBOX_PAUSE_BYTES, Dispatcher
 from .hooks import HookForwarding
+from ..restart_policy import next_restart, window_text
 from .records import Report, RestartPolicy, SandboxError, Script, State
 
 #: Work per main-loop turn for one worker before HexChat gets the loop back.
@@ -75,6 +76,9 @@ class Sandbox(HookForwarding):
         self.on_report = on_report
         self.scripts: List[Script] = []
         self.reports: List[Report] = []
+        #: Every script whose worker may still run (reloaded-away copies too).
+        self._alive: List[Script] = []
+        self._closing = False
         self._handlers = (dispatch.build_handlers(CALLS + self.extra_calls) if self.extra_calls
                           else dispatch.HANDLERS)
         self._runtime_dir = spawning.private_runtime_dir()
@@ -99,13 +103,16 @@ class Sandbox(HookForwarding):
         if any(s.path == path and s.state in (State.STARTING, State.RUNNING)
                for s in self.scripts):
             raise SandboxError(f"{os.path.basename(path)} is already loaded")
+        # A copy that crashed or could not start is replaced, not listed twice.
+        self.scripts = [s for s in self.scripts if not (s.path == path and s.dead)]
         script = Script(path=path, deadline_ms=deadline_ms or self.deadline_ms,
                         python=python or self.python)
         self._start(script)
         self.scripts.append(script)
         return script
 
-    def unload(self, script: Script, *, grace_ms: int = 5000) -> None:
+    def unload(self, script: Script, *, grace_ms: int = endings.UNLOAD_GRACE_MS,
+               intent: str = endings.UNLOAD) -> None:
         """Run the script's unload hooks in its worker, then let it exit.
 
         Its hooks stop at once, and nothing it sent before it learns of the
@@ -115,6 +122,14 @@ class Sandbox(HookForwarding):
         """
         if script.state in (State.STOPPED, State.FAILED, State.CRASHED) or script.dead:
             self._forget(script)
+            return
+        script.life.intent = intent
+        if script.state is State.STARTING and script.worker is not None:
+            # Not loaded yet, so no unload hook of its can have run in
+            # process either: cancel the load (quietly, as intended).
+            self._drop_hooks(script)
+            script.state = State.UNLOADING
+            self._stop(script)
             return
         if self._begin_unload(script):
             self.backend.hook_timer(grace_ms, lambda: self._kill_if_alive(script))
@@ -126,20 +141,19 @@ class Sandbox(HookForwarding):
         hooks in the background), so names resolve to the fresh one."""
         if script.external:
             raise SandboxError(f"{script.label} is an external application: it reconnects itself")
-        self.unload(script)
+        self.unload(script, intent=endings.RELOAD)
         if script in self.scripts:
             self.scripts.remove(script)
         return self.load(script.path, deadline_ms=script.deadline_ms, python=script.python)
 
-    def attach(self, name: str, peer: Any, *, deadline_ms: Optional[int] = None,
-               context: Any = None) -> Script:
+    def attach(self, name: str, peer: Any, *, deadline_ms: Optional[int] = None) -> Script:
         """Serve an external application (:mod:`hexsandbox.remote`) like a
         worker: same session limits, same hook deadline, same reports.
 
-        ``peer`` stands where a worker's ``StartedWorker`` would: ``pid``,
-        ``conn`` (the connected socket), ``process`` (``join``/``exitcode``,
-        no process of ours), ``sentinel`` None, ``stderr_path`` '' and
-        ``disconnect()``. The app shows in ``/sandbox list`` and the Plugins
+        ``peer`` stands where a worker's ``StartedWorker`` would: ``pid``
+        (the app's, for display), ``conn`` (the connected socket),
+        ``process`` (no process of ours: pid None, so nothing ever signals
+        it), ``sentinel`` None, ``stderr_path`` '' and ``disconnect()``. The app shows in ``/sandbox list`` and the Plugins
         and Scripts window under ``app:NAME``; unloading it disconnects it.
         """
         script = Script(path=f"app:{name}", deadline_ms=deadline_ms or self.deadline_ms,
@@ -202,7 +216,7 @@ class Sandbox(HookForwarding):
         self._kill_if_alive(script)
 
     def _stop(self, script: Script) -> None:
-        """End a worker: kill its process; an external application's
+        """End a worker: kill its process group; an external application's
         connection is closed instead (its process is not ours to kill)."""
         if script.worker is None:
             return
@@ -212,39 +226,62 @@ class Sandbox(HookForwarding):
         else:
             spawning.kill(script.worker)
 
-    def shutdown(self, timeout: float = 3.0) -> None:
+    def shutdown(self, timeout: float = 0.5) -> None:
         """Unload every script and wait (serving their calls) until their
         workers exit; kill what is left at the deadline. Called when HexChat
-        unloads the client or quits."""
-        end = time.monotonic() + timeout
-        for script in list(self.scripts):
-            if script.late and script.worker is not None:
-                self._stop(script)  # stuck in a callback: it would not unload
-            elif not script.dead and script.state in (State.STARTING, State.RUNNING):
-                self._begin_unload(script)
-        for script in list(self.scripts):
-            session = script.session
-            while session is not None and not script.dead and session.alive:
-                left = end - time.monotonic()
-                if left <= 0:
-                    break
-                msg = session.wait(None, left)
-                if msg is not None:
-                    self._handle(script, msg)
-        for script in list(self.scripts):
-            if script.worker is not None and not script.dead:
-                if script.session is not None and script.session.alive:
+        unloads the client or quits: HexChat must be gone within 1 s of the
+        user quitting, whatever the workers do, so the budget is short."""
+        try:
+            end = time.monotonic() + timeout
+            everyone = self.scripts + [s for s in self._alive if s not in self.scripts]
+            now = time.monotonic()
+            for script in everyone:
+                script.life.intent = endings.QUIT
+                if script.worker is None or script.dead:
+                    continue
+                # Stuck in a callback, not kept up with (its unload would queue
+                # behind its events) or SIGSTOPped: it would not unload in time.
+                if (script.late or not script.slow.should_wait(now, script.deadline_ms / 1000.0)
+                        or process_tree.is_stopped(script.worker.pid)):
                     self._stop(script)
-                script.worker.process.join(1.0)
-                self._mark_dead(script)
-        self.backend.unhook(self._close_hook)
-        self._dispatcher.close()
-        shutil.rmtree(self._runtime_dir, ignore_errors=True)
-        spawning.release()
+                elif script.state in (State.STARTING, State.RUNNING):
+                    self._begin_unload(script)
+            for script in everyone:
+                session = script.session
+                while session is not None and not script.dead and session.alive:
+                    left = end - time.monotonic()
+                    if left <= 0:
+                        break
+                    if script.worker is not None and not script.worker.process.is_alive():
+                        self._mark_dead(script)  # exited: what it still queued (a flood) is moot
+                        break
+                    msg = session.wait(None, min(left, 0.05))
+                    if msg is not None:
+                        self._handle(script, msg)
+            for script in everyone:
+                if script.worker is not None and not script.dead:
+                    if script.session is not None and script.session.alive:
+                        self._stop(script)
+                    self._mark_dead(script)
+            self.backend.unhook(self._close_hook)
+            self._closing = True
+            self._dispatcher.close()
+        finally:  # whatever went wrong above, nothing is left behind
+            shutil.rmtree(self._runtime_dir, ignore_errors=True)
+            spawning.release()
 
-    def report(self, script: Script, kind: str, text: str) -> None:
+    def log(self, script: Script) -> List[str]:
+        """``/sandbox log NAME``: the script's last reports and the last lines
+        its worker wrote to stderr (kept after the worker's file is gone)."""
+        tail = script.life.stderr_tail
+        if not script.dead and script.worker is not None:
+            tail = spawning.stderr_tail(script.worker.stderr_path, lines=20)
+        return endings.log_lines(self.reports, script.label, tail)
+
+    def report(self, script: Script, kind: str, text: str,
+               details: Optional[List[str]] = None) -> None:
         """Tell the user, once, in the tab they are looking at."""
-        report = Report(script.label, kind, text)
+        report = Report(script.label, kind, text, list(details or []))
         self.reports.append(report)
         if self.on_report is not None:
             self.on_report(report)
@@ -257,10 +294,14 @@ class Sandbox(HookForwarding):
 
     # ========================================================= main thread
     def _start(self, script: Script) -> None:
-        script.worker = spawning.start_worker(
-            script.path, context=self.backend.get_context(), python=script.python,
-            runtime_dir=self._runtime_dir, memory_limit_mb=self.memory_limit_mb,
-            spin_us=self.spin_us, extra_calls=self.extra_calls)
+        try:
+            script.worker = spawning.start_worker(
+                script.path, context=self.backend.get_context(), python=script.python,
+                runtime_dir=self._runtime_dir, memory_limit_mb=self.memory_limit_mb,
+                spin_us=self.spin_us, extra_calls=self.extra_calls)
+        except OSError as exc:  # e.g. a configured Python that does not exist
+            raise SandboxError(f"{script.label} could not start: {exc.strerror or exc} "
+                               f"({script.python or spawning.default_python()})") from None
         self._open_session(script, script.worker.conn.fileno(), os.path.basename(script.path))
 
     def _open_session(self, script: Script, fd: int, peer: str) -> None:
@@ -269,6 +310,7 @@ class Sandbox(HookForwarding):
                           trace=trace.from_environment())
         session.on_owner_done = lambda: self._owner_done(script)
         script.session = session
+        self._alive.append(script)
         self._dispatcher.watch(script)
 
     def _owner_done(self, script: Script) -> None:
@@ -434,36 +476,42 @@ class Sandbox(HookForwarding):
 
     # ------------------------------------------------------------- deaths
     def _reap(self, script: Script) -> None:
-        """The worker process ended: clean up and say what happened, once."""
+        """The worker process ended: clean up and say what happened, once,
+        in one line (``endings``); only a crash after a good load restarts."""
         self._serve_rest(script)
         self._mark_dead(script)
         self._drop_hooks(script)
-        code = script.exitcode
-        if script.state is State.UNLOADING and code == 0:
-            script.state = State.STOPPED
-        if script.state in (State.STOPPED, State.FAILED):
-            self._forget(script)
-            return
         if script.external:
-            if script.state is State.UNLOADING:  # disconnected by its unload: said already
-                script.state = State.STOPPED
+            self._end_external(script)
+            return
+        if script.state is State.FAILED or (script.state is State.STOPPED and not script.life.intent):
+            self._forget(script)  # the worker, or _drop_broken, has said why
+            return
+        tail = script.life.stderr_tail
+        ending = endings.describe(script.label, script.path, life=script.life,
+                                  loaded=script.state is not State.STARTING,
+                                  exitcode=script.exitcode, tail=tail,
+                                  memory_limit_mb=self.memory_limit_mb)
+        if not ending.restartable:
+            script.state = State.STOPPED if script.life.intent else State.FAILED
+            if ending.kind:
+                self.report(script, ending.kind, ending.text, tail)
+            if script.life.intent:
                 self._forget(script)
-                return
-            script.state = State.CRASHED
+            return
+        script.state = State.CRASHED
+        self._maybe_restart(script, ending.text, tail)
+
+    def _end_external(self, script: Script) -> None:
+        """An external application's connection ended: quietly when it left
+        (its ``unloaded`` note), was unloaded or revoked, or broke the
+        protocol (said already); otherwise told once. Never restarted."""
+        quiet = script.state in (State.STOPPED, State.FAILED) or bool(script.life.intent)
+        if not quiet:
             self.report(script, "crash", f"hexsandbox: application {script.label} disconnected; "
                                          "its hooks were removed.")
-            self._forget(script)
-            return
-        was_starting = script.state is State.STARTING
-        script.state = State.CRASHED
-        how = spawning.exit_description(code)
-        tail = spawning.crash_summary(script.worker.stderr_path, script.path) if script.worker else []
-        where = "while loading" if was_starting else "and was stopped"
-        text = f"hexsandbox: {script.label} crashed {where} ({how})."
-        if tail:
-            text += " Last output: " + " | ".join(tail)
-        self.report(script, "crash", text)
-        self._maybe_restart(script)
+        script.state = State.STOPPED if quiet else State.CRASHED
+        self._forget(script)
 
     def _serve_rest(self, script: Script) -> None:
         """Everything a dead worker sent before dying, served in order."""
@@ -478,9 +526,16 @@ class Sandbox(HookForwarding):
         if script.dead:
             return
         script.dead = True
-        if script.worker is not None:
-            script.worker.process.join(0.5)
+        if script in self._alive:
+            self._alive.remove(script)
+        if script.worker is not None and not script.external:
+            spawning.ended(script.worker)  # its group too: nothing it started lives on
             script.exitcode = script.worker.process.exitcode
+            script.life.stderr_tail = spawning.stderr_tail(script.worker.stderr_path, lines=40)
+            try:
+                os.unlink(script.worker.stderr_path)
+            except OSError:
+                pass
         if script.session is not None:
             script.session.close("the worker is gone")
         if script.worker is not None:
@@ -502,38 +557,41 @@ class Sandbox(HookForwarding):
         self._stop(script)
 
     def _kill_if_alive(self, script: Script) -> bool:
-        if not script.dead:
+        if not script.dead and script.worker is not None:
+            if script.state is State.UNLOADING:
+                script.life.stopped_after_grace = True
             self._stop(script)
         return False
 
     def _forget(self, script: Script) -> None:
         if script in self.scripts and script.dead:
             self.scripts.remove(script)
-            if script.worker is not None:
-                try:
-                    os.unlink(script.worker.stderr_path)
-                except OSError:
-                    pass
 
-    def _maybe_restart(self, script: Script) -> None:
+    def _maybe_restart(self, script: Script, text: str, details: List[str]) -> None:
+        """Report the crash in one line, with what happens next."""
         policy = self.restart
-        if policy is None:
+        script.crash_times, plan = next_restart(policy, script.crash_times, time.monotonic())
+        again_how = f"/sandbox restart {script.label} starts it again"
+        if plan is None:
+            if policy is None:
+                self.report(script, "crash", f"{text}; {again_how}.", details)
+            else:
+                self.report(script, "crash",
+                            f"{text}; it crashed {len(script.crash_times)} times in "
+                            f"{window_text(policy)}, so it stays stopped: {again_how}.", details)
             return
-        now = time.monotonic()
-        script.crash_times = [t for t in script.crash_times if now - t < policy.window_s] + [now]
-        crashes = len(script.crash_times)
-        if crashes > policy.max_crashes:
-            self.report(script, "restart",
-                        f"hexsandbox: {script.label} crashed {crashes} times in "
-                        f"{policy.window_s:.0f} s; not restarting it again.")
-            return
-        delay = policy.first_delay_ms * 2 ** (crashes - 1)
-        self.report(script, "restart", f"hexsandbox: restarting {script.label} in {delay / 1000:.0f} s.")
+        delay, attempt = plan
+        self.report(script, "crash", f"{text}; restarting in {delay / 1000:g} s "
+                    f"({attempt} of {policy.max_restarts if policy else 0})", details)
 
         def again() -> bool:
-            if script in self.scripts and script.state is State.CRASHED:
+            if not self._closing and script in self.scripts and script.state is State.CRASHED:
                 self.scripts.remove(script)
-                fresh = self.load(script.path, deadline_ms=script.deadline_ms, python=script.python)
+                try:
+                    fresh = self.load(script.path, deadline_ms=script.deadline_ms, python=script.python)
+                except SandboxError as exc:  # its file is gone, say; not retried
+                    self.report(script, "failed", f"hexsandbox: {exc}")
+                    return False
                 fresh.crash_times = script.crash_times
             return False
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any, List, Optional
 
+from .. import slow_policy
 from ..api_table import Call
 from ..rpc import messages as M
 from ..rpc.session import SessionClosed
@@ -24,6 +25,11 @@ from .records import Script, State
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..backend import Backend
+
+
+#: ``send_request`` waiter for a hook delivered one-way: nobody waits, so
+#: its answer reaches the inbox as a stray response (``_late_reply`` times it).
+_ONE_WAY = None
 
 
 class HookForwarding:
@@ -91,12 +97,23 @@ class HookForwarding:
         session = script.session
         if script.dead or session is None or script.state not in (State.STARTING, State.RUNNING):
             return 0
-        if script.late:
+        ctx = self.backend.get_context()
+        params = [hook_id, word, word_eol, server_time]
+        now = time.monotonic()
+        if script.late or not script.slow.should_wait(now, script.deadline_ms / 1000.0):
+            # Not waited on (slow_policy): delivered, uneaten, or dropped if
+            # the worker is not reading its socket.
+            if script.slow.can_send_one_way() and slow_policy.room_to_send(session.fd):
+                try:
+                    msgid = session.send_request(M.HOOK, ctx, params, waiter=_ONE_WAY)
+                    script.slow.sent_one_way(msgid, now)
+                    return 0
+                except SessionClosed:
+                    pass
             script.missed_events += 1
             return 0
-        ctx = self.backend.get_context()
         try:
-            msgid = session.send_request(M.HOOK, ctx, [hook_id, word, word_eol, server_time])
+            msgid = session.send_request(M.HOOK, ctx, params)
         except SessionClosed:
             if session.broken:
                 self._drop_broken(script)
@@ -118,21 +135,25 @@ class HookForwarding:
         script.late_call = msgid
         script.late_since = time.monotonic()
         script.late_count += 1
+        script.slow.stalled(script.late_since)
+        keep_up = f"{slow_policy.KEEP_UP_S:.0f} s"
         self.report(script, "late",
                     f"hexsandbox: {script.label} did not answer {what} within "
-                    f"{script.deadline_ms} ms; HexChat goes on without it. "
-                    f"/sandbox stack {script.label} shows where it is stuck.")
+                    f"{script.deadline_ms} ms; HexChat no longer waits for it (its hooks still "
+                    f"run, uneaten) until it keeps up for {keep_up} or /sandbox restart "
+                    f"{script.label}. /sandbox stack {script.label} shows where it is stuck.")
 
     def _late_reply(self, script: Script, reply: M.Response) -> None:
-        """A response nobody waits for any more: the late hook's answer means
-        the script is back."""
+        """A response nobody waits for: the answer to a one-way delivery
+        (timed by slow_policy), or the late hook's answer."""
+        now = time.monotonic()
+        if script.slow.answered(reply.msgid, now, script.deadline_ms / 1000.0):
+            return  # a one-way delivery: its eat value no longer matters
         if script.late_call is not None and reply.msgid == script.late_call:
+            # Back, but not waited on until it keeps up (slow_policy); the
+            # user was told once, at the stall.
             script.late_call = None
-            took = time.monotonic() - script.late_since
-            self.report(script, "recovered",
-                        f"hexsandbox: {script.label} is answering again after {took:.1f} s "
-                        f"({script.missed_events} events went on without it).")
-            script.missed_events = 0
+            script.slow.late_answer(now)
 
     def _fire_timer(self, script: Script, hook_id: int) -> bool:
         """A timer is due. Timers do not eat anything, so HexChat does not

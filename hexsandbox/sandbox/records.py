@@ -12,8 +12,11 @@ import os
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Set
 
-from .. import spawning
+from .. import endings, slow_policy, spawning
+from ..restart_policy import RestartPolicy
 from ..rpc.session import Session
+
+__all__ = ["Report", "RestartPolicy", "SandboxError", "Script", "State"]
 
 
 class State(enum.Enum):
@@ -26,22 +29,13 @@ class State(enum.Enum):
 
 
 @dataclass
-class RestartPolicy:
-    """Restart a crashed script after a growing delay; give up after
-    ``max_crashes`` crashes within ``window_s`` seconds."""
-
-    max_crashes: int = 3
-    window_s: float = 60.0
-    first_delay_ms: int = 1000
-
-
-@dataclass
 class Report:
     """Something the user was told (also kept for ``/sandbox`` and tests)."""
 
     script: str
-    kind: str     # 'crash' | 'late' | 'recovered' | 'error' | 'protocol' | 'restart'
+    kind: str     # 'crash' | 'failed' | 'stopped' | 'late' | 'error' | 'protocol'
     text: str
+    details: List[str] = field(default_factory=list)  # for /sandbox log (stderr tail)
 
 
 class SandboxError(Exception):
@@ -83,6 +77,8 @@ class Script:
     dropped_reported: bool = False
     exitcode: Optional[int] = None
     load_error: str = ""
+    life: endings.Life = field(default_factory=endings.Life)             # see endings
+    slow: slow_policy.SlowRecord = field(default_factory=slow_policy.SlowRecord)
     #: An external application (hexsandbox.remote) rather than a worker we
     #: spawned: its ``worker`` is the connection (no process of ours, no
     #: sentinel); stopping it closes the connection, never kills a process.

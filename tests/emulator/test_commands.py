@@ -25,17 +25,23 @@ def test_builtins_raw_output(emu, chan):
     assert t("/mode +m") == ["MODE #chan +m"]
     assert t("/kick bob bye") == ["KICK #chan bob :bye"]
     assert t("/away brb") == ["AWAY :brb"]
+    assert emu.get_info("away") is None  # away once the server's 306 is in
+    emu.pump()
     assert emu.get_info("away") == "brb"
     assert t("/back") == ["AWAY"]
+    emu.pump()
     assert emu.get_info("away") is None
     assert t("/quote PRIVMSG x :y") == ["PRIVMSG x :y"]
     assert t("/raw FOO") == ["FOO"]
     assert t("/ctcp bob version") == ["PRIVMSG bob :\x01VERSION\x01"]
-    # the fake server echoes the JOIN; HexChat then asks for MODE and WHO
-    assert t("/join #two") == ["JOIN #two", "MODE #two", "WHO #two"]
+    # the fake server echoes the JOIN (once the command is done); HexChat
+    # then asks for MODE and WHO
+    assert t("/join #two") == ["JOIN #two"]
+    assert sent_after(emu, emu.pump) == ["MODE #two", "WHO #two"]
     assert emu.context_alive(emu.context_of("#two"))
     assert t("/part #two") == ["PART #two :Leaving"]
     assert t("/nick newme") == ["NICK newme"]
+    emu.pump()
     assert emu.get_info("nick") == "newme"
 
 
@@ -43,7 +49,8 @@ def test_ban_uses_host(emu):
     emu.join("#b", users=["bob"])
     emu.feed(":irc.test.net 353 newme = #b :bob")
     emu.feed(":bob!~bob@host.example JOIN #b")
-    assert sent_after(emu, lambda: emu.type("/ban bob", "#b")) == ["MODE #b +b *!*@host.example"]
+    # create_mask's "%s %s %s" with an empty nick part: two spaces, as HexChat sends it
+    assert sent_after(emu, lambda: emu.type("/ban bob", "#b")) == ["MODE #b +b  *!*@host.example"]
 
 
 def test_query_opens_tab(emu):
@@ -73,11 +80,12 @@ def test_unknown_command_offline_and_online(tmp_path):
 
 def test_server_replays_registration(emu, chan):
     n = len(emu.sent)
-    emu.type("/server")
+    emu.type("/server irc.test.net")
     assert "CAP LS 302" in emu.sent[n:]
     assert emu.get_info("server") == "irc.test.net"
 
 
-def test_set_readonly(emu):
+def test_set_shows_a_variable_like_hexchat(emu):
     emu.type("/set irc_nick1")
-    assert emu.lines()[-1] == "\tirc_nick1 = tester"
+    # set_showval: dots to column 29, then ": value" (colour codes stripped)
+    assert emu.lines()[-1] == "\tirc_nick1" + "." * 20 + ": tester"

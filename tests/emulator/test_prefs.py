@@ -11,7 +11,7 @@ def test_get_prefs_types_and_defaults(emu):
     assert emu.get_prefs("text_max_lines") == 5000
     assert emu.get_prefs("IRC_NICK1") == "tester"  # case-insensitive
     assert emu.get_prefs("no_such_pref") is None
-    assert emu.get_prefs("id") == 1
+    assert emu.get_prefs("id") == 0  # server.c: the first server is id 0
     assert isinstance(emu.get_prefs("state_cursor"), int)
 
 

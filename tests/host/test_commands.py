@@ -139,7 +139,7 @@ def test_stack_shows_the_scripts_own_frames_and_threads(hexchat_client):
 def test_status_speaks_plainly_and_details_come_with_v(hexchat_client):
     hexchat_client.load(GOOD)
     broken = hexchat_client.load("import os\nos._exit(3)\n")
-    hexchat_client.wait_for(lambda: broken.dead and broken.state is State.CRASHED)
+    hexchat_client.wait_for(lambda: broken.dead and broken.state is State.FAILED)  # died loading
     hexchat_client.sandbox.memory_limit_mb = 1024
     cmds = _commands(hexchat_client)
     n = len(hexchat_client.lines("#test"))
@@ -148,7 +148,7 @@ def test_status_speaks_plainly_and_details_come_with_v(hexchat_client):
     folder = os.path.join(hexchat_client.config_dir, "sandbox")
     assert plain == [
         "hexsandbox %s: 1 of 2 scripts running, each in its own process: good; not running: "
-        "%s (crashed)." % (__version__, os.path.basename(broken.path)),
+        "%s (failed)." % (__version__, os.path.basename(broken.path)),
         "hexsandbox: a script that takes more than 2000 ms to answer is not waited for: "
         "HexChat goes on, and you are told.",
         "hexsandbox: each script may use up to 1024 MB of memory; past that its allocations fail, "
@@ -181,4 +181,4 @@ def test_status_restart_policy_in_words(tmp_path):
         n = len(client.lines("#test"))
         cmds.run(["status"])
         assert ("hexsandbox: a script that crashes is started again after 1 s, waiting longer each "
-                "time; after 3 crashes in 1 minute it stays stopped.") in _out(client, n)
+                "time; after 4 crashes in 5 minutes it stays stopped.") in _out(client, n)

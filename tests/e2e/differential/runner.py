@@ -31,6 +31,7 @@ from harness import DEFAULT_CONFIG, HexChat, ScriptedServer
 from sandbox_support import SandboxedHexChat
 
 from hexsandbox.emulator import Emulator
+from hexsandbox.emulator.sandbox_loader import SandboxLoader
 from hexsandbox.testing import EmulatedClient
 
 from .normalise import Transcript, counts, normalise
@@ -148,6 +149,18 @@ def wait_marker(hc: HexChat, marker: str, baseline: Mapping[str, int],
         delay = min(delay * 2, 0.1)
 
 
+def settle_server(server: ScriptedServer) -> None:
+    """The server's answers to what a step sent are processed before the
+    next step, as the emulator's settle() delivers its fake server's.
+
+    The first round trip's PONG comes after every line HexChat sent for the
+    step, so the server has answered them all when it returns (it handles a
+    connection's lines in order); the second one's PONG comes after HexChat
+    has processed those answers."""
+    server.roundtrip()
+    server.roundtrip()
+
+
 def _baseline(hc: HexChat) -> Dict[str, int]:
     return counts(hc.transcript())
 
@@ -172,8 +185,10 @@ def play_hexchat(hc: HexChat, server: ScriptedServer, scn: Scenario, mode: str) 
             text = step["input"]
             # Typed text: /cmd runs the command, anything else is what /say does.
             hc.command(text[1:] if text.startswith("/") else "say " + text, ctx or CHANNEL)
+            settle_server(server)
         elif "command" in step:
             hc.command(step["command"], ctx or CHANNEL)
+            settle_server(server)
         elif "focus" in step:
             hc.command("gui focus", step["focus"])
         elif "advance" in step:
@@ -210,6 +225,7 @@ class WorldClient(EmulatedClient):
                             server=SERVER_NAME, user=USER)
         self.sandbox = Sandbox(self.emu, deadline_ms=deadline_ms)
         emu = self.emu
+        emu.attach_python_loader(SandboxLoader(self.sandbox))  # /py load, /py list
         for key, value in DEFAULT_CONFIG.items():
             if emu.prefs.type_of(key):
                 emu.prefs.set(key, value)

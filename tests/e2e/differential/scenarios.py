@@ -7,6 +7,7 @@ import os
 import textwrap
 from typing import Dict, List
 
+from .fidelity_corpus import fidelity_scenarios
 from .runner import CHANNEL, Scenario
 
 EXAMPLES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "scripts", "examples")
@@ -339,7 +340,7 @@ def corpus() -> List[Scenario]:
             _msg("alice", "raise please"),
             _msg("alice", "fine"),
         ]),
-    ]
+    ] + fidelity_scenarios()
 
 
 def by_name() -> Dict[str, Scenario]:

@@ -8,8 +8,13 @@ port chosen by the kernel), and plays just enough of an IRC server for HexChat:
   372, 376);
 * ``JOIN`` -> the JOIN echo, 353 (names: the client plus configured members)
   and 366; ``MODE #chan`` -> 324; ``WHO`` -> 352/315; ``PING`` -> ``PONG``;
-  ``PART`` -> echo; ``NICK`` after registration -> echo; ``QUIT`` -> ``ERROR``
-  and close.
+  ``QUIT`` -> ``ERROR`` and close;
+* the echoes a real server sends, as ngircd does them (the same rules as the
+  emulator's fake server, ``hexsandbox.emulator.fake_server``; checked against
+  ngircd by tests/e2e/differential/test_server_echoes.py): ``PART`` (empty
+  trailing without a reason), ``KICK`` (the reason defaults to the kicker's
+  nick), ``AWAY`` -> 306 / bare ``AWAY`` -> 305, ``TOPIC #c :text``, ``NICK``
+  after registration, ``MODE #c`` changes with arguments or flag modes.
 
 Every line a client sends is recorded (``lines``). ``wait_for`` blocks on a
 condition variable that the loop thread notifies on each new line: no
@@ -303,8 +308,23 @@ class ScriptedServer:
                 conn.write_lines([f":{conn.prefix} PART {chan} :{trailing if ' :' in text else ''}"])
                 with self._cond:
                     self.joined.pop(chan.lower(), None)
+        elif cmd == "KICK" and len(args) >= 2:
+            reason = text.split(" :", 1)[1] if " :" in text else conn.nick
+            conn.write_lines([f":{conn.prefix} KICK {args[0]} {args[1]} :{reason}"])
+        elif cmd == "AWAY":
+            if " :" in text or (args and args[0]):
+                conn.write_lines([f":{s} 306 {n} :You have been marked as being away"])
+            else:
+                conn.write_lines([f":{s} 305 {n} :You are no longer marked as being away"])
+        elif cmd == "TOPIC" and args and " :" in text:
+            conn.write_lines([f":{conn.prefix} TOPIC {args[0]} :{text.split(' :', 1)[1]}"])
         elif cmd == "MODE" and args and args[0][:1] in "#&" and len(args) == 1:
             conn.write_lines([f":{s} 324 {n} {args[0]} +nt"])
+        elif cmd == "MODE" and len(args) >= 2 and args[0][:1] in "#&":
+            words = text.split()[1:]  # runs of spaces collapse, as on ngircd
+            changes = words[1]
+            if len(words) > 2 or (changes.strip("+-") and all(c in "imnpst+-" for c in changes)):
+                conn.write_lines([f":{conn.prefix} MODE {' '.join(words)}"])
         elif cmd == "WHO" and args:
             target = args[0]
             conn.write_lines(
