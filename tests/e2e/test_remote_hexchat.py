@@ -310,6 +310,12 @@ def test_apps_are_listed_and_the_plugins_window_unloads_them(remote, scripted_se
     scripted_server.roundtrip()
     row = [l for l in _lines(hc) if l.startswith("windowed ")][0].split()
     assert row[:4] == ["windowed", "-", "running", str(app.pid)]
+    hc.command("sandbox apps")
+    scripted_server.roundtrip()
+    apps = _lines(hc)[-3:]
+    assert apps[0].split() == ["Application", "State", "PID", "Hooks"]
+    assert apps[1].split() == ["windowed", "connected", str(app.pid), "1"]
+    assert apps[2] == f"hexsandbox: endpoint {remote.socket_path}"
     assert plugins_window.open_window(hc)
     shown = plugins_window.rows(hc)
     listed = [r for r in shown if r["path"] == "app:windowed"]
