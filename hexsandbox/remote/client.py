@@ -105,7 +105,11 @@ def connect(name: str, *, socket_path: Optional[str] = None, token: Optional[str
     answer = msg.result if isinstance(msg.result, dict) else {}
     new_token = answer.get("token")
     if isinstance(new_token, str) and remember:
-        paths.save_token(path, name, new_token)
+        try:
+            paths.save_token(path, name, new_token)
+        except (OSError, paths.UnsafePath) as exc:  # connected anyway; next time HexChat asks again
+            print(f"hexsandbox: could not keep the token in {paths.tokens_file()}: {exc}",
+                  file=sys.stderr)
     sock.settimeout(None)
     context = answer.get("context")
     return RemoteApp(sock, name, context if type(context) is int else None)
