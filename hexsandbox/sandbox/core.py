@@ -39,7 +39,7 @@ from .records import Report, RestartPolicy, SandboxError, Script, State
 SERVE_BUDGET_S = 0.005
 SERVE_BUDGET_BYTES = 256 * 1024
 #: A worker that used a whole turn's budget rests this many times as long.
-REST_FACTOR = 3
+REST_FACTOR = 9
 
 #: The largest message a worker may send (a bigger one drops it at once):
 #: far above any real call (IRC lines are 512 bytes, pluginprefs 512), small
@@ -423,9 +423,12 @@ class Sandbox(HookForwarding):
             msgid = session.send_request(method, None, args)
         except SessionClosed:
             return None
+        end = time.monotonic() + timeout
         reply = session.wait(msgid, timeout, lambda msg: self._handle(script, msg))
         if reply is None:
             session.abandon(msgid)
+            if session.eof:
+                self._reap_if_ended(script, end - time.monotonic())
             return None
         assert isinstance(reply, M.Response)
         return reply
@@ -475,9 +478,21 @@ class Sandbox(HookForwarding):
         script.state = State.STOPPED
 
     # ------------------------------------------------------------- deaths
+    def _reap_if_ended(self, script: Script, timeout: float) -> None:
+        """The worker closed its socket while we waited for it: it is
+        exiting. Reap it now (bounded wait), so that what follows -- the
+        next event, a barrier -- finds it dead, as it was in process."""
+        if script.dead or script.worker is None:
+            return
+        script.worker.process.join(max(0.0, timeout))
+        if not script.worker.process.is_alive():
+            self._reap(script)
+
     def _reap(self, script: Script) -> None:
         """The worker process ended: clean up and say what happened, once,
         in one line (``endings``); only a crash after a good load restarts."""
+        if script.dead:
+            return  # reaped already (while a hook waited for it, or at shutdown)
         self._serve_rest(script)
         self._mark_dead(script)
         self._drop_hooks(script)

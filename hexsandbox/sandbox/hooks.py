@@ -48,6 +48,9 @@ class HookForwarding:
     def _drop_broken(self, script: Script) -> None:  # pragma: no cover
         raise NotImplementedError
 
+    def _reap_if_ended(self, script: Script, timeout: float) -> None:  # pragma: no cover
+        raise NotImplementedError
+
     # ------------------------------------------------------------- hooks
     def register_hook(self, script: Script, call: Call, hook_id: int, args: List[Any]) -> None:
         """Register a backend hook that forwards to the worker's callback."""
@@ -118,12 +121,15 @@ class HookForwarding:
             if session.broken:
                 self._drop_broken(script)
             return 0
+        end = now + script.deadline_ms / 1000.0
         reply = session.wait(msgid, script.deadline_ms / 1000.0,
                              lambda msg: self._handle(script, msg))
         if reply is None:
             session.abandon(msgid)
             if session.broken:
                 self._drop_broken(script)
+            elif session.eof:
+                self._reap_if_ended(script, end - time.monotonic())
             elif not script.dead and session.alive:
                 self._mark_late(script, msgid, script.hook_names.get(hook_id, "a hook"))
             return 0
