@@ -27,6 +27,7 @@ Usage: /SANDBOX <command> [args]   (alias /SB)
   STACK <name> [-v]  where a script is right now: its threads and frames (-v: all frames)
   LOG <name>         a script's last reports and the last lines its worker wrote to stderr
   MIGRATE <file>     move an in-process script from addons/ to the sandbox, keeping its prefs
+  DEPS <name> [ADD <package> ...]  what a script declares and has installed; add packages
   APPS               external applications: connected, waiting, allowed, denied
   ALLOW <name>       let a waiting external application use HexChat (it gets a token)
   DENY <name>        refuse it, or revoke it (disconnects it); see docs/remote.md
@@ -37,8 +38,13 @@ class SandboxCommands:
     """Parses and runs ``/sandbox`` sub-commands."""
 
     def __init__(self, sandbox: Sandbox, config_dir: str, wakeup: str = "",
-                 python: str = "") -> None:
+                 python: str = "", deps: Optional[Callable[[str], None]] = None,
+                 load: Optional[Callable[[str], Any]] = None,
+                 reload: Optional[Callable[[Script], Any]] = None) -> None:
         self.sandbox = sandbox
+        self.deps = deps  # /sandbox deps (environments.command), given by the host
+        self.load = load  # the host's load path (through the script's environment)
+        self.reload = reload
         self.config_dir = config_dir
         self.wakeup = wakeup
         self.python = python
@@ -83,8 +89,8 @@ class SandboxCommands:
     def cmd_load(self, arg: str) -> None:
         if not arg:
             raise SandboxError("load what? Usage: /sandbox load <file.py>")
-        script = self.sandbox.load(self.resolve(arg))
-        self._say(f"hexsandbox: starting {os.path.basename(script.path)} (pid {script.pid}).")
+        path = self.resolve(arg)
+        self._tell_started("starting", self.load(path) if self.load else self.sandbox.load(path))
 
     def cmd_unload(self, arg: str) -> None:
         script = self._script(arg)
@@ -92,8 +98,12 @@ class SandboxCommands:
         self._say(f"hexsandbox: unloading {script.label}.")
 
     def cmd_reload(self, arg: str) -> None:
-        script = self.sandbox.reload(self._script(arg))
-        self._say(f"hexsandbox: reloading {os.path.basename(script.path)} (pid {script.pid}).")
+        script = self._script(arg)
+        self._tell_started("reloading", self.reload(script) if self.reload else self.sandbox.reload(script))
+
+    def _tell_started(self, verb: str, script: Optional[Script]) -> None:
+        if script is not None:  # None: told why, or it starts once its environment is built
+            self._say(f"hexsandbox: {verb} {os.path.basename(script.path)} (pid {script.pid}).")
 
     def cmd_restart(self, arg: str) -> None:
         script = self._script(arg)
@@ -156,6 +166,11 @@ class SandboxCommands:
         if hidden:
             self._say(f"hexsandbox: {hidden} frames of hexsandbox's own machinery hidden; "
                       f"/sandbox stack {script.label} -v shows them.")
+
+    def cmd_deps(self, arg: str) -> None:
+        if self.deps is None:
+            raise SandboxError("dependencies are managed inside HexChat only")
+        self.deps(arg)
 
     def cmd_log(self, arg: str) -> None:
         for line in self.sandbox.log(self._script(arg)):

@@ -14,6 +14,7 @@
     deadline_ms = 2000       ; per-script deadline
     python = /path/to/python ; per-script interpreter
     autoload = no            ; skip at HexChat start
+    dependencies = requests>=2, lxml  ; added to its # /// script block (environments)
 
 Which interpreter a worker runs: the script's ``python``, else ``[defaults]``'s,
 else the one ``hexsandbox install`` wrote into the loader (the Python it was
@@ -87,17 +88,29 @@ class Settings:
     #: One plain line per value that could not be used (its default was).
     problems: List[str] = field(default_factory=list)
 
-    def for_script(self, filename: str) -> ScriptSettings:
+    def _script_section(self, filename: str) -> Optional[configparser.SectionProxy]:
         """A script's section, ``[script:NAME.py]`` or ``[script:NAME]``."""
         base = os.path.basename(filename)
         for name in (base, os.path.splitext(base)[0]):
             section = f"script:{name}"
             if self.parser is not None and self.parser.has_section(section):
-                read = _Reader(self.parser[section], self.problems)
-                return ScriptSettings(read.number("deadline_ms", self.deadline_ms, DEADLINE_MS),
-                                      read.yes_no("autoload", True),
-                                      read.python("python", self.python))
+                return self.parser[section]
+        return None
+
+    def for_script(self, filename: str) -> ScriptSettings:
+        section = self._script_section(filename)
+        if section is not None:
+            read = _Reader(section, self.problems)
+            return ScriptSettings(read.number("deadline_ms", self.deadline_ms, DEADLINE_MS),
+                                  read.yes_no("autoload", True),
+                                  read.python("python", self.python))
         return ScriptSettings(self.deadline_ms, True, self.python)
+
+    def script_option(self, filename: str, key: str) -> Optional[str]:
+        """The raw text of ``key`` in the script's section, or None: for values
+        another module parses itself (``dependencies``, see environments)."""
+        section = self._script_section(filename)
+        return section.get(key) if section is not None else None
 
 
 def sandbox_dir(config_dir: str) -> str:

@@ -28,11 +28,11 @@ import re
 import subprocess
 import sys
 from dataclasses import dataclass
-from importlib import metadata
 from typing import List, Optional
 
 from . import __version__
 from .config import sandbox_dir
+from .environments.probe import required_distributions
 
 LOADER_NAME = "hexsandbox_loader.py"
 _MARKER = "# hexsandbox-install:"
@@ -104,19 +104,6 @@ def embedded_python_version(plugin_path: str) -> Optional[str]:
     return match.group(1).decode() if match else None
 
 
-def _requirement_names(dist: "metadata.Distribution") -> List[str]:
-    """Names of the distributions ``dist`` needs at run time (no extras)."""
-    names = []
-    for requirement in dist.requires or []:
-        _spec, _, marker = requirement.partition(";")
-        if "extra" in marker:
-            continue
-        match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", requirement)
-        if match:
-            names.append(match.group(1))
-    return names
-
-
 def import_paths() -> List[str]:
     """Folders that must be on HexChat's sys.path: where hexsandbox and every
     distribution it needs (transitively) are installed, in that order.
@@ -126,26 +113,11 @@ def import_paths() -> List[str]:
     """
     package = os.path.dirname(os.path.abspath(sys.modules[__package__].__file__ or ""))
     paths: List[str] = [os.path.dirname(package)]
-    try:
-        todo = [metadata.distribution("hexsandbox")]
-    except metadata.PackageNotFoundError:  # run from a bare checkout
-        todo = []
-    seen = set()
-    while todo:
-        dist = todo.pop(0)
-        for name in _requirement_names(dist):
-            key = name.lower().replace("_", "-")
-            if key in seen:
-                continue
-            seen.add(key)
-            try:
-                required = metadata.distribution(name)
-            except metadata.PackageNotFoundError:
-                continue
-            todo.append(required)
-            folder = os.path.abspath(str(required.locate_file("")))
-            if folder not in paths:
-                paths.append(folder)
+    # The first is hexsandbox itself (its folder is above); none from a bare checkout.
+    for required in required_distributions("hexsandbox")[1:]:
+        folder = os.path.abspath(str(required.locate_file("")))
+        if folder not in paths:
+            paths.append(folder)
     return paths
 
 

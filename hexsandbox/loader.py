@@ -16,11 +16,13 @@ from __future__ import annotations
 import os
 from typing import Any, Callable, List, Optional
 
-from . import __version__
+from . import __version__, spawning
 from .backend import Backend
 from .client import RestartPolicy, Sandbox, SandboxError, Script, State
 from .commands import HELP, SandboxCommands
 from .config import Settings, load_settings, sandbox_dir
+from .environments.command import DepsCommand
+from .environments.service import Environments
 
 EAT_NONE, EAT_ALL = 0, 3
 PRI_HIGH = 64
@@ -52,7 +54,11 @@ class Host:
             memory_limit_mb=settings.memory_limit_mb,
             restart=RestartPolicy() if settings.restart else None,
             spin_us=settings.spin_us)
-        self.commands = SandboxCommands(self.sandbox, config_dir, wakeup, self.python or "")
+        self.environments = Environments(backend, config_dir, self._base_python, self._say_in_front)
+        deps = DepsCommand(self.environments, self.sandbox, config_dir, self._load, self._reload,
+                           self._python_for, backend.prnt)
+        self.commands = SandboxCommands(self.sandbox, config_dir, wakeup, self.python or "",
+                                        deps=deps.run, load=self._load, reload=self._reload)
         from .remote.service import open_in_hexchat  # [remote] enabled = yes: docs/remote.md
 
         self.remote = open_in_hexchat(self.sandbox, config_dir, settings.parser)
@@ -74,9 +80,7 @@ class Host:
         os.makedirs(folder, mode=0o700, exist_ok=True)
         for filename in sorted(os.listdir(folder)):
             if filename.endswith(".py") and self.settings.for_script(filename).autoload:
-                script = self._load(os.path.join(folder, filename))
-                if script is not None:
-                    self.autoloaded.append(script)
+                self._load(os.path.join(folder, filename), autoload=True)
         waited = [0]
 
         def check() -> bool:
@@ -92,7 +96,10 @@ class Host:
             self.backend.hook_timer(SETTLE_POLL_MS, check)
 
     def _settled(self) -> bool:
-        return all(s.state is not State.STARTING or s.dead for s in self.autoloaded)
+        """Every autoloaded script has loaded or failed, and none still waits
+        for its environment (environments.service)."""
+        return (not self.environments.pending()
+                and all(s.state is not State.STARTING or s.dead for s in self.autoloaded))
 
     def _tell_start(self) -> None:
         self.told_start = start_line(self.autoloaded, sandbox_dir(self.config_dir))
@@ -113,12 +120,43 @@ class Host:
             self._say_in_front(f"hexsandbox: {problem}")
         self._problems_told = len(problems)
 
-    def _load(self, path: str) -> Optional[Script]:
+    def _base_python(self) -> str:
+        return self.python or spawning.default_python()
+
+    def _python_for(self, path: str) -> str:
+        """The interpreter a script runs under: ``[script:NAME] python``, else the sandbox's."""
+        return self.settings.for_script(path).python or self._base_python()
+
+    def _load(self, path: str, autoload: bool = False) -> Optional[Script]:
+        """Load through the script's environment (environments.service): at
+        once when nothing needs installing (returns the Script), else after a
+        background probe or build (returns None; the script joins the start
+        line if it starts before that line is told)."""
         wanted = self.settings.for_script(path)
         self._tell_settings_problems()
+        # Only an interpreter chosen for this script alone is probed before
+        # use; the sandbox's own was checked by `hexsandbox install`.
+        own = wanted.python if wanted.python and wanted.python != self.python else None
+
+        def start(python: Optional[str]) -> Optional[Script]:
+            script = self._start(path, wanted.deadline_ms, python)
+            if autoload and script is not None and self.told_start is None:
+                self.autoloaded.append(script)
+            return script
+
+        return self.environments.load(path, own, start)
+
+    def _reload(self, script: Script) -> Optional[Script]:
+        """Unload, then load through the environment again: a changed block
+        or ini list counts (Sandbox.reload would keep the old interpreter)."""
+        self.sandbox.unload(script)
+        if script in self.sandbox.scripts:
+            self.sandbox.scripts.remove(script)
+        return self._load(script.path)
+
+    def _start(self, path: str, deadline_ms: int, python: Optional[str]) -> Optional[Script]:
         try:
-            return self.sandbox.load(path, deadline_ms=wanted.deadline_ms,
-                                     python=wanted.python or self.python)
+            return self.sandbox.load(path, deadline_ms=deadline_ms, python=python or self.python)
         except SandboxError as exc:
             self.backend.prnt(f"hexsandbox: {exc}")
             return None
@@ -145,7 +183,7 @@ class Host:
         return self._on_sandboxed_script(word_eol, self.sandbox.unload)
 
     def _on_reload(self, word: List[str], word_eol: List[str], _time: int) -> int:
-        return self._on_sandboxed_script(word_eol, self.sandbox.reload)
+        return self._on_sandboxed_script(word_eol, self._reload)
 
     def _on_sandboxed_script(self, word_eol: List[str], action: Callable[[Any], Any]) -> int:
         """/UNLOAD and /RELOAD of a sandboxed script are ours; anything else
@@ -158,9 +196,11 @@ class Host:
         return EAT_ALL
 
     def close(self) -> None:
-        """HexChat quits, or the loader is unloaded: stop every worker."""
+        """HexChat quits, or the loader is unloaded: stop installers, the
+        local API and every worker."""
         if self.remote is not None:
             self.remote.close()  # no new applications; connected ones are unloaded below
+        self.environments.close()
         self.sandbox.shutdown()
 
 

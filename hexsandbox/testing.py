@@ -15,6 +15,7 @@ from typing import Any, Callable, List, Optional, Union
 
 from .client import RestartPolicy, Sandbox, Script, State
 from .emulator import Emulator
+from .environments.prepare import python_for_script
 
 
 class EmulatedClient:
@@ -52,7 +53,9 @@ class EmulatedClient:
             path = filename
         # As if the user typed /sandbox load in the tab they are looking at.
         self.emu.set_context(self.emu.front_context())
-        loaded = self.sandbox.load(path, deadline_ms=deadline_ms)
+        # Its declared packages first (PEP 723 / hexsandbox.ini), as inside HexChat.
+        python = python_for_script(path, self.sandbox.python, self.config_dir)
+        loaded = self.sandbox.load(path, deadline_ms=deadline_ms, python=python)
         if wait:
             self.wait_for(lambda: loaded.state is not State.STARTING or loaded.dead, timeout,
                           f"{os.path.basename(path)} to load")

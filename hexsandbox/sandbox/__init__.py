@@ -2,10 +2,10 @@
 
 * :mod:`.records` -- what is kept per script (``Script``, ``State``,
   ``Report``, ``RestartPolicy``, ``SandboxError``);
-* :mod:`.core` -- ``Sandbox``: script lifecycle, serving workers' calls,
-  deaths and restarts;
+* :mod:`.core` -- ``Sandbox``: script lifecycle, serving workers' calls;
 * :mod:`.hooks` -- hook forwarding (HexChat's event -> the worker's callback,
   with a deadline);
+* :mod:`.deaths` -- reaping, dropping and restarting workers;
 * :mod:`.dispatcher` -- the thread that reads every worker socket.
 
 The conversation itself (framing, ids, flow control) is :mod:`hexsandbox.rpc`.

@@ -38,18 +38,18 @@ class HookForwarding:
     backend: "Backend"
     scripts: List[Script]
 
-    # provided by the Sandbox
-    def report(self, script: Script, kind: str, text: str) -> None:  # pragma: no cover
-        raise NotImplementedError
+    if TYPE_CHECKING:  # provided by the Sandbox (the other mixins or core)
+        def report(self, script: Script, kind: str, text: str) -> None:  # pragma: no cover
+            raise NotImplementedError
 
-    def _handle(self, script: Script, msg: M.Message) -> None:  # pragma: no cover
-        raise NotImplementedError
+        def _handle(self, script: Script, msg: M.Message) -> None:  # pragma: no cover
+            raise NotImplementedError
 
-    def _drop_broken(self, script: Script) -> None:  # pragma: no cover
-        raise NotImplementedError
+        def _drop_broken(self, script: Script) -> None:  # pragma: no cover
+            raise NotImplementedError
 
-    def _reap_if_ended(self, script: Script, timeout: float) -> None:  # pragma: no cover
-        raise NotImplementedError
+        def _reap_if_ended(self, script: Script, timeout: float) -> None:  # pragma: no cover
+            raise NotImplementedError
 
     # ------------------------------------------------------------- hooks
     def register_hook(self, script: Script, call: Call, hook_id: int, args: List[Any]) -> None:

@@ -58,8 +58,9 @@ class SandboxedHexChat(HexChat):
     """A HexChat with hexsandbox installed and scripts in ``sandbox/``."""
 
     def __init__(self, *args: Any, env: SandboxEnv, sandbox_scripts: Optional[Mapping[str, str]] = None,
-                 sandbox_ini: str = "", **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+                 sandbox_ini: str = "", process_env: Optional[Mapping[str, str]] = None,
+                 **kwargs: Any) -> None:
+        super().__init__(*args, env=process_env, **kwargs)
         self.env = env
         self.sandbox_scripts = dict(sandbox_scripts or {})
         self.sandbox_ini = sandbox_ini
@@ -139,18 +140,20 @@ def sandboxed_hexchat_factory(request, xvfb, sandbox_env):
 
     sandboxed_hexchat_factory(sandbox={name: source}, scripts={name: source}
                               (in-process addons), ini='...', server=None,
-                              channel='#test', config=None) -> SandboxedHexChat
+                              channel='#test', config=None,
+                              process_env=None (more environment for HexChat)) -> SandboxedHexChat
     """
     instances: List[SandboxedHexChat] = []
 
     def start(sandbox: Optional[Mapping[str, str]] = None, scripts: Optional[Mapping[str, str]] = None,
               ini: str = "", server: Any = None, channel: Optional[str] = "#test",
-              config: Optional[Mapping[str, Any]] = None, wait_joined: bool = True) -> SandboxedHexChat:
+              config: Optional[Mapping[str, Any]] = None, wait_joined: bool = True,
+              process_env: Optional[Mapping[str, str]] = None) -> SandboxedHexChat:
         if server is None:
             server = request.getfixturevalue("scripted_server")
         hc = SandboxedHexChat(xvfb, server.host, server.port, channel=channel, scripts=scripts,
                               config=dict(config or {}), env=sandbox_env, sandbox_scripts=sandbox,
-                              sandbox_ini=ini, wait_joined=wait_joined)
+                              sandbox_ini=ini, wait_joined=wait_joined, process_env=process_env)
         instances.append(hc)
         hc.start()
         return hc

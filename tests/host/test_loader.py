@@ -56,9 +56,11 @@ def _lines(emu, context=None):
 
 
 def _settle(emu, host):
-    """Autoload is over (every script loaded or failed); then the next
-    settle check runs (virtual clock) and prints the line."""
-    emu.run_until(lambda: all(s.state is not State.STARTING for s in host.autoloaded), 20)
+    """Autoload is over (every script loaded or failed, none still waiting
+    for its environment or interpreter check); then the next settle check
+    runs (virtual clock) and prints the line."""
+    emu.run_until(lambda: not host.environments.pending()
+                  and all(s.state is not State.STARTING for s in host.autoloaded), 20)
     emu.advance(SETTLE_POLL_MS)
     emu.pump()
 
