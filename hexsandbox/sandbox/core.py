@@ -148,22 +148,16 @@ class Sandbox(HookForwarding, Deaths):
         return self.load(script.path, deadline_ms=script.deadline_ms, python=script.python)
 
     def attach(self, name: str, peer: Any, *, deadline_ms: Optional[int] = None) -> Script:
-        """Serve an external application (:mod:`hexsandbox.remote`) like a
-        worker: same session limits, same hook deadline, same reports.
-
-        ``peer`` stands where a worker's ``StartedWorker`` would: ``pid``
-        (the app's, for display), ``conn`` (the connected socket),
-        ``process`` (no process of ours: pid None, so nothing ever signals
-        it), ``sentinel`` None, ``stderr_path`` '' and ``disconnect()``. The app shows in ``/sandbox list`` and the Plugins
-        and Scripts window under ``app:NAME``; unloading it disconnects it.
-        """
+        """Serve an external application (hexsandbox.remote) as a worker,
+        under ``app:NAME``. ``peer`` is a ``remote.service.AppConnection``:
+        it stands where a ``StartedWorker`` would, with no process of ours."""
         script = Script(path=f"app:{name}", deadline_ms=deadline_ms or self.deadline_ms,
                         python=None, name=name, description="external application",
                         state=State.RUNNING, external=True)
         script.worker = peer
         self._open_session(script, peer.conn.fileno(), name)
-        # HexChat's Plugins and Scripts window hides entries without a version.
-        script.gui = self.backend.plugingui_add(script.path, name, script.description, "remote")
+        script.gui = self.backend.plugingui_add(script.path, name, script.description,
+                                                "remote")  # no version: the window hides it
         self.scripts.append(script)
         return script
 
