@@ -35,7 +35,17 @@ def _cmd_uninstall(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    from .smoke import run_check
+    import importlib.util
+
+    needed = ["pytest"] + (["xdist"] if str(args.workers) != "1" else [])
+    missing = [name for name in needed if importlib.util.find_spec(name) is None]
+    if missing:  # check runs on pytest (and pytest-xdist for -n)
+        names = ["pytest-xdist" if m == "xdist" else m for m in missing]
+        print(f"hexsandbox check: needs {' and '.join(names)} in {sys.executable} "
+              f"(pipx: pipx inject hexsandbox {' '.join(names)}; "
+              f"a virtualenv: pip install {' '.join(names)})", file=sys.stderr)
+        return 2
+    from .check.frontend import run_check
 
     return run_check(args.paths, workers=args.workers, junitxml=args.junitxml,
                      json_path=args.json, deadline_ms=args.deadline_ms)
@@ -45,6 +55,13 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from .demo_run import run_demo
 
     return run_demo(args.scripts)
+
+
+def _workers(text: str) -> str:
+    """``-n``: a positive number or ``auto``, as pytest-xdist takes it."""
+    if text != "auto" and not (text.isdigit() and int(text) > 0):
+        raise argparse.ArgumentTypeError(f"expected a positive number or auto, not {text!r}")
+    return text
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -62,7 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("check", help="smoke-test legacy scripts against the emulator")
     p.add_argument("paths", nargs="+", help="scripts or folders of scripts")
-    p.add_argument("-n", dest="workers", type=int, default=1, help="scripts checked in parallel")
+    p.add_argument("-n", dest="workers", type=_workers, default=1,
+                   help="scripts checked in parallel (a number or auto; pytest-xdist)")
     p.add_argument("--junitxml", help="write a JUnit XML report")
     p.add_argument("--json", help="write a JSON report")
     p.add_argument("--deadline-ms", type=int, default=2000, help="hook deadline per script")

@@ -10,20 +10,29 @@
 Each test gets a fresh emulated HexChat (connected, in ``#test`` with alice
 and bob) in its own temp config dir; scripts run in real sandboxed workers.
 Works under pytest-xdist (``-n auto``): nothing is shared between tests.
+
+The same plugin brings ``pytest --hexsandbox-check DIR`` (each legacy script
+a test item; :mod:`hexsandbox.check.collector`), so a CI that runs pytest
+needs nothing else to smoke-test a folder of scripts.
 """
 
 from __future__ import annotations
 
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 import pytest
 
-from .testing import EmulatedClient
+if TYPE_CHECKING:  # imported when used: every pytest run in this Python loads the plugin
+    from .testing import EmulatedClient
+
+pytest_plugins = ("hexsandbox.check.collector",)
 
 
 @pytest.fixture
-def hexchat_client(tmp_path) -> Iterator[EmulatedClient]:
+def hexchat_client(tmp_path) -> Iterator["EmulatedClient"]:
     """A fresh emulated HexChat with sandboxed script loading."""
+    from .testing import EmulatedClient
+
     config_dir = tmp_path / "hexchat-config"
     config_dir.mkdir()
     client = EmulatedClient(str(config_dir))

@@ -1,0 +1,4 @@
+__module_name__ = "load_hangs"
+import hexchat
+while True:
+    pass

@@ -1,0 +1,10 @@
+__module_name__ = "unload_hangs"
+import hexchat
+
+
+def stuck(userdata):
+    while True:
+        pass
+
+
+hexchat.hook_unload(stuck)
