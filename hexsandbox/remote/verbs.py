@@ -11,14 +11,17 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any, List
+from typing import TYPE_CHECKING, Any, List
 
-from .client import RemoteApp, RemoteError, connect, run_script
+if TYPE_CHECKING:  # the client (and msgpack) load only when a verb runs
+    from .client import RemoteApp
 
 CLI_NAME = "hexsandbox-cli"
 
 
-def _app(args: argparse.Namespace) -> RemoteApp:
+def _app(args: argparse.Namespace) -> "RemoteApp":
+    from .client import connect
+
     return connect(args.name, socket_path=args.socket)
 
 
@@ -29,6 +32,8 @@ def _fail(exc: Exception) -> int:
 
 
 def cmd_send(args: argparse.Namespace) -> int:
+    from .client import RemoteError
+
     try:
         with _app(args) as hc:
             target: Any = hc
@@ -44,6 +49,8 @@ def cmd_send(args: argparse.Namespace) -> int:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
+    from .client import RemoteError
+
     try:
         with _app(args) as hc:
             value = hc.get_info(args.field)
@@ -57,6 +64,8 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 def cmd_events(args: argparse.Namespace) -> int:
     """One line per event until interrupted (or HexChat unloads the app)."""
+    from .client import RemoteError
+
     try:
         hc = _app(args)
     except RemoteError as exc:
@@ -88,6 +97,8 @@ def cmd_events(args: argparse.Namespace) -> int:
 
 
 def cmd_run_remote(args: argparse.Namespace) -> int:
+    from .client import RemoteError, run_script
+
     try:
         return run_script(args.script, name=args.name, socket_path=args.socket)
     except RemoteError as exc:
