@@ -21,13 +21,12 @@ Prints a table and writes JSON (default benchmarks/results/hook_roundtrip.json).
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import tempfile
 from typing import Callable, List
 
-from hexsandbox.benchtools import interleaved, pipe_floor_samples, time_each, write_results
+from hexsandbox.benchtools import interleaved, pipe_floor_samples, bench_arguments, print_table, time_each, write_results
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -62,11 +61,7 @@ hexchat.hook_print("Channel Action", chatty)
 
 def main(argv: List[str] = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=6000, help="samples per measure, over all rounds")
-    parser.add_argument("--rounds", type=int, default=3, help="measures taken in turn this many times")
-    parser.add_argument("--json", default=os.path.join(HERE, "results", "hook_roundtrip.json"))
-    args = parser.parse_args(argv)
+    args = bench_arguments(argv, __doc__, os.path.join(HERE, "results", "hook_roundtrip.json"))
 
     from hexsandbox.benchtools import sandboxed_hook_samples
     from hexsandbox.testing import EmulatedClient
@@ -92,11 +87,7 @@ def main(argv: List[str] = None) -> int:
         client.close()
         spinning.close()
 
-    print(f"{'measure':<28} {'n':>6} {'median us':>10} {'p99 us':>9} {'mean us':>9}  round medians us")
-    for name, r in results.items():
-        rounds = " / ".join(f"{m:.1f}" for m in r["round_medians_us"])
-        print(f"{name:<28} {r['n']:>6} {r['median_us']:>10.1f} {r['p99_us']:>9.1f} "
-              f"{r['mean_us']:>9.1f}  {rounds}")
+    print_table(results)
     write_results(args.json, results, argv, "benchmarks/hook_roundtrip.py")
     return 0
 

@@ -133,3 +133,24 @@ def measure_in_host(n: int = 5000) -> Dict[str, Dict[str, float]]:
         "sandboxed hook (in HexChat)":
             lambda k: sandboxed_hook_samples(sandbox, "bench", "print 'Channel Action'", k),
     }, n)
+
+
+def print_table(results: Dict[str, Dict[str, Any]]) -> None:
+    """The benchmarks' table: one row per measure, the round medians last."""
+    width = max(len("measure"), *(len(name) for name in results)) + 2
+    print(f"{'measure':<{width}} {'n':>6} {'median us':>10} {'p99 us':>9} {'mean us':>9}  round medians us")
+    for name, r in results.items():
+        rounds = " / ".join(f"{m:.1f}" for m in r["round_medians_us"])
+        print(f"{name:<{width}} {r['n']:>6} {r['median_us']:>10.1f} {r['p99_us']:>9.1f} "
+              f"{r['mean_us']:>9.1f}  {rounds}")
+
+
+def bench_arguments(argv: List[str], doc: str, json_path: str) -> Any:
+    """The options every round-trip benchmark takes: --n, --rounds, --json."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--n", type=int, default=6000, help="samples per measure, over all rounds")
+    parser.add_argument("--rounds", type=int, default=3, help="measures taken in turn this many times")
+    parser.add_argument("--json", default=json_path)
+    return parser.parse_args(argv)

@@ -180,7 +180,7 @@ class SandboxCommands:
         if not arg:
             raise SandboxError("migrate what? Usage: /sandbox migrate <file.py>")
         source = arg if os.path.isabs(arg) else os.path.join(self.config_dir, "addons", arg)
-        if not source.endswith(".py") or not os.path.isfile(source):
+        if not source.endswith((".py", ".pl")) or not os.path.isfile(source):
             raise SandboxError(f"no in-process script {source}")
         target = os.path.join(sandbox_dir(self.config_dir), os.path.basename(source))
         if os.path.exists(target):
@@ -188,7 +188,9 @@ class SandboxCommands:
         # The Python plugin's own unload runs the script's unload hooks, so
         # whatever it saves on unload is in the shared pref store before the
         # sandboxed copy starts.
-        self.sandbox.backend.command(f"py unload {source}")
+        # (A Perl script: the Perl plugin's /unload runs its shutdown callback.)
+        unload = "unload" if source.endswith(".pl") else "py unload"
+        self.sandbox.backend.command(f"{unload} {source}")
         os.makedirs(os.path.dirname(target), exist_ok=True)
         shutil.move(source, target)
         script = self.sandbox.load(target)

@@ -2,7 +2,7 @@
 
 ``start()`` runs in HexChat's Python plugin (as the loader script
 ``hexsandbox_loader.py`` in ``addons/``). It builds a :class:`Sandbox` over the
-real HexChat backend, autoloads ``<configdir>/sandbox/*.py``, adds the
+real HexChat backend, autoloads ``<configdir>/sandbox/*.py`` (and ``*.pl``, docs/perl.md), adds the
 ``/sandbox`` command, takes over ``/load``, ``/unload`` and ``/reload`` (and
 the Plugins and Scripts window's Unload button, which sends ``/unload``) for
 sandboxed files, and shuts every worker down when HexChat unloads the loader
@@ -17,6 +17,7 @@ import os
 from typing import Any, Callable, List, Optional
 
 from . import __version__, spawning
+from .api_table import EAT_ALL, EAT_NONE, PRI_HIGH
 from .backend import Backend
 from .client import RestartPolicy, Sandbox, SandboxError, Script, State
 from .commands import HELP, SandboxCommands
@@ -24,8 +25,8 @@ from .config import Settings, load_settings, sandbox_dir
 from .environments.command import DepsCommand
 from .environments.service import Environments
 
-EAT_NONE, EAT_ALL = 0, 3
-PRI_HIGH = 64
+#: What the sandbox runs: Python scripts, and Perl scripts (docs/perl.md).
+SCRIPT_SUFFIXES = (".py", ".pl")
 
 #: How often the start line checks whether autoload has settled, and how long
 #: it waits for a script that neither loads nor fails (it is then named as
@@ -79,7 +80,7 @@ class Host:
         folder = sandbox_dir(self.config_dir)
         os.makedirs(folder, mode=0o700, exist_ok=True)
         for filename in sorted(os.listdir(folder)):
-            if filename.endswith(".py") and self.settings.for_script(filename).autoload:
+            if filename.endswith(SCRIPT_SUFFIXES) and self.settings.for_script(filename).autoload:
                 self._load(os.path.join(folder, filename), autoload=True)
         waited = [0]
 
@@ -169,7 +170,7 @@ class Host:
     def _is_sandboxed_file(self, arg: str) -> bool:
         folder = sandbox_dir(self.config_dir)
         path = os.path.abspath(os.path.expanduser(arg))
-        return arg.endswith(".py") and (os.path.dirname(path) == folder
+        return arg.endswith(SCRIPT_SUFFIXES) and (os.path.dirname(path) == folder
                                         or self.sandbox.find(path) is not None)
 
     def _on_load(self, word: List[str], word_eol: List[str], _time: int) -> int:

@@ -34,6 +34,7 @@ import multiprocess
 import multiprocess.connection
 
 from . import limits, process_tree, runtime_dirs, worker
+from .perl import process as perl_process
 
 COMPAT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "compat")
 
@@ -191,7 +192,11 @@ def start_worker(script_path: str, *, context: Optional[int], python: Optional[s
                  runtime_dir: str, memory_limit_mb: int = 0, spin_us: int = 0,
                  extra_calls: tuple = ()) -> StartedWorker:
     """Start one worker for ``script_path``; returns at once (the script loads
-    in the background and reports ``loaded``/``load_failed``)."""
+    in the background and reports ``loaded``/``load_failed``). A ``.pl``
+    script gets the Perl worker."""
+    if perl_process.is_perl_script(script_path):
+        return _start_perl_worker(script_path, context=context, runtime_dir=runtime_dir,
+                                  memory_limit_mb=memory_limit_mb, spin_us=spin_us)
     parent_conn, child_conn = multiprocess.Pipe(duplex=True)
     fd, stderr_path = runtime_dirs.stderr_file(runtime_dir, script_path)
     config = worker.WorkerConfig(script_path=script_path, context=context,
@@ -202,15 +207,39 @@ def start_worker(script_path: str, *, context: Optional[int], python: Optional[s
     argv = [python or default_python(), "-c", _BOOT, str(child_fd), str(os.getpid()),
             json.dumps(asdict(config))]
     try:
+        popen = _launch(argv, child_fd, fd)
+    finally:
+        child_conn.close()
+    return StartedWorker(WorkerProcess(popen), parent_conn, stderr_path)
+
+
+def _start_perl_worker(script_path: str, *, context: Optional[int], runtime_dir: str,
+                       memory_limit_mb: int, spin_us: int) -> StartedWorker:
+    """``perl worker.pl`` (docs/perl.md) on one end of a socket pair, started
+    and watched as a Python worker is."""
+    ours, theirs = perl_process.socket_pair()
+    fd, stderr_path = runtime_dirs.stderr_file(runtime_dir, script_path)
+    argv = perl_process.command(script_path, theirs.fileno(), context, spin_us)
+    try:
+        popen = _launch(argv, theirs.fileno(), fd)
+    finally:
+        theirs.close()
+    perl_process.limit_memory(popen.pid, memory_limit_mb)
+    return StartedWorker(WorkerProcess(popen), ours, stderr_path)
+
+
+def _launch(argv: list, child_fd: int, stderr_fd: int) -> subprocess.Popen:
+    """Exec a worker in a session of its own with only ``child_fd``, its
+    output into ``stderr_fd`` (closed here); the watchdog learns its pid."""
+    try:
         popen = _SPAWNER.run(lambda: subprocess.Popen(
-            argv, stdin=subprocess.DEVNULL, stdout=fd, stderr=fd, pass_fds=(child_fd,),
+            argv, stdin=subprocess.DEVNULL, stdout=stderr_fd, stderr=stderr_fd, pass_fds=(child_fd,),
             start_new_session=True, close_fds=True))
     finally:
-        os.close(fd)
-        child_conn.close()
+        os.close(stderr_fd)
     if _WATCHDOG.current is not None:
         _WATCHDOG.current.watch(popen.pid)
-    return StartedWorker(WorkerProcess(popen), parent_conn, stderr_path)
+    return popen
 
 
 def boot() -> None:

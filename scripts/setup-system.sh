@@ -14,7 +14,7 @@ set -euo pipefail
 
 E2E_USER="${HEXSANDBOX_E2E_USER:-hexsandbox-e2e}"
 E2E_HOME="/var/lib/${E2E_USER}"
-PACKAGES=(hexchat hexchat-python3 xvfb ngircd xdotool python3-venv pipx libdata-messagepack-perl)
+PACKAGES=(hexchat hexchat-python3 hexchat-perl libdata-messagepack-perl xvfb ngircd xdotool python3-venv pipx)
 
 say() { printf 'setup-system: %s\n' "$*"; }
 

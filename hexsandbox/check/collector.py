@@ -1,6 +1,6 @@
 """pytest collects legacy scripts: ``pytest --hexsandbox-check DIR``.
 
-Every ``*.py`` under DIR becomes one test item, ``DIR/name.py::check``, that
+Every ``*.py`` (and Perl ``*.pl``) under DIR becomes one test item, ``DIR/name.py::check``, that
 runs :func:`~hexsandbox.check.runner.check_script`. So everything pytest and
 its plugins do works on a script suite as on any test suite: ``-n auto``,
 ``--dist`` and ``--tx ssh=...`` (pytest-xdist), ``--junitxml``, ``-k``,
@@ -94,7 +94,7 @@ def _under_a_root(config: pytest.Config, path: Path) -> bool:
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> Optional[pytest.Collector]:
-    if file_path.suffix == ".py" and _under_a_root(parent.config, file_path):
+    if file_path.suffix in (".py", ".pl") and _under_a_root(parent.config, file_path):  # .pl: docs/perl.md
         return ScriptFile.from_parent(parent, path=file_path)
     return None
 

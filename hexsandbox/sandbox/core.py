@@ -27,6 +27,8 @@ from .. import dispatch, endings, process_tree, spawning
 from ..api_table import CALLS, CONTROL_NOTES, Call
 from ..backend import Backend
 from ..environments.hints import missing_module_hint
+from ..perl import client as perl_client
+from ..perl.process import is_perl_script
 from ..rpc import messages as M
 from ..rpc import trace
 from ..rpc.session import Session, SessionClosed
@@ -391,7 +393,8 @@ class Sandbox(HookForwarding, Deaths):
         control = _CONTROL_NOTES.get(method)
         if control is not None:
             return control(self, script, args)
-        handler = self._handlers.get(method)
+        handlers = perl_client.HANDLERS if is_perl_script(script.path) else self._handlers
+        handler = handlers.get(method)
         if handler is None:
             raise dispatch.CallError("AttributeError", f"hexsandbox: unknown call {method!r}")
         return handler(self, script, ctx, args)

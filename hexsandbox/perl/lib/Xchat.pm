@@ -1,0 +1,2 @@
+require HexChat;
+1;
