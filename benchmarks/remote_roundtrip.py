@@ -32,7 +32,7 @@ import tempfile
 import time
 from typing import Dict, List
 
-from hexsandbox.benchtools import interleaved, sandboxed_hook_samples, write_results
+from hexsandbox.benchtools import interleaved, print_table, sandboxed_hook_samples, write_results
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -124,18 +124,14 @@ def main(argv: List[str] = None) -> int:
         app.wait(10)
         client.close()
 
-    print(f"{'measure':<34} {'n':>6} {'median us':>10} {'p99 us':>9}  round medians us")
-    for name, r in results.items():
-        if "median_us" in r:
-            rounds = " / ".join(f"{m:.1f}" for m in r["round_medians_us"])
-            print(f"{name:<34} {r['n']:>6} {r['median_us']:>10.1f} {r['p99_us']:>9.1f}  {rounds}")
-    print(f"{'measure':<34} {'n':>6} {'median s':>10} {'per s':>9} {'us each':>8}  round seconds")
+    write_results(args.json, results, argv, "benchmarks/remote_roundtrip.py")
+    print_table({name: r for name, r in results.items() if "median_us" in r})
+    print(f"{'one-way burst':<34} {'n':>6} {'median s':>10} {'per s':>9} {'us each':>8}  round seconds")
     for name, r in results.items():
         if "per_second" in r:
             each = " / ".join(f"{t:.3f}" for t in r["round_seconds"])
             print(f"{name:<34} {r['n']:>6} {r['seconds']:>10.3f} {r['per_second']:>9.0f} "
                   f"{r['us_each']:>8.1f}  {each}")
-    write_results(args.json, results, argv, "benchmarks/remote_roundtrip.py")
     return 0
 
 
