@@ -268,6 +268,9 @@ BY_WIRE_NAME: Dict[str, Call] = {c.wire_name: c for c in CALLS}
 #: Notifications a worker sends that are not API calls (its own
 #: bookkeeping): name -> (parameters after the context handle, meaning).
 CONTROL_NOTES: Dict[str, Tuple[str, str]] = {
+    "loading": ("", "the script's top level starts now: until `loaded` or `load_failed`, "
+                    "at most the script's deadline, the client serves only this worker, "
+                    "as HexChat's main loop is blocked while /load runs a script in process"),
     "loaded": ("name: str, version: str, description: str",
                "the script's top level ran; it appears in the Plugins and Scripts window"),
     "load_failed": ("reason: str", "the script did not load (the worker then exits)"),

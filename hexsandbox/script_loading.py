@@ -47,6 +47,10 @@ def load_script(runtime: Any, path: str) -> bool:
     """Compile and run the script as HexChat's Python plugin does."""
     plugin = _Plugin(path)
     globals_: Dict[str, Any] = {"__plugin": plugin, "__name__": "__main__"}
+    # From here HexChat serves only this worker until "loaded"/"load_failed"
+    # (up to the deadline), so nothing else can come between the script's
+    # load output and its outcome, as in process (docs/architecture.md).
+    runtime.oneway("loading", runtime.current_ctx, [])
     try:
         with open(path, "rb") as f:
             data = f.read().decode("utf-8")

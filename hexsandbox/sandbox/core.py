@@ -345,6 +345,11 @@ class Sandbox(HookForwarding, Deaths):
             if msg is None:
                 break
             self._handle(script, msg)
+            if isinstance(msg, M.Notification) and msg.method == "loading":
+                self._serve_load(script)
+                start, end = time.monotonic(), time.monotonic() + SERVE_BUDGET_S
+                first_byte = session.popped_bytes
+                continue
             now = time.monotonic()
             if now > end or session.popped_bytes - first_byte > SERVE_BUDGET_BYTES:
                 # A flood: it rests REST_FACTOR times as long as this turn
@@ -357,6 +362,24 @@ class Sandbox(HookForwarding, Deaths):
                 break
         if session.paused:
             self._give_back(script)
+
+    def _serve_load(self, script: Script) -> None:
+        """The script's top level runs: serve only this worker until it has
+        loaded or failed, at most its deadline. In process /load blocks
+        HexChat's main loop while the top level runs, so no timer or server
+        line can come between a script's load output and "Failed to load
+        module"; this keeps that order. Past the deadline HexChat goes on and
+        the rest of the load is served as it comes, like any other traffic."""
+        session = script.session
+        end = time.monotonic() + script.deadline_ms / 1000.0
+        while session is not None and script.state is State.STARTING and not script.dead:
+            remaining = end - time.monotonic()
+            if remaining <= 0:
+                return
+            msg = session.wait(None, remaining)
+            if msg is None:
+                return
+            self._handle(script, msg)
 
     def _handle(self, script: Script, msg: M.Message) -> None:
         session = script.session
@@ -469,6 +492,7 @@ class Sandbox(HookForwarding, Deaths):
 
 
 _CONTROL_NOTES: Dict[str, Callable[[Sandbox, Script, List[Any]], Any]] = {
+    "loading": lambda sandbox, script, args: None,  # served by Sandbox._serve_load
     "loaded": Sandbox._note_loaded,
     "load_failed": Sandbox._note_load_failed,
     "timer_done": Sandbox._note_timer_done,

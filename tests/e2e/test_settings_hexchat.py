@@ -84,3 +84,43 @@ def test_start_line_after_autoload_names_loaded_and_failed(sandboxed_hexchat_fac
     # Said once, and only when all three had settled: it names both the
     # running ones and the one whose load failed.
     assert told == [expected]
+
+
+SPINNER = '''
+__module_name__ = "hang"
+import hexchat, time
+def hang(word, word_eol, userdata):
+    time.sleep(30)
+    return hexchat.EAT_ALL
+hexchat.hook_command("HANGNOW", hang)
+'''
+
+PROBE = '''
+__module_name__ = "probe"
+import hexchat, time
+state = {"last": None, "max_gap": 0.0}
+def tick(userdata):
+    now = time.monotonic()
+    if state["last"] is not None:
+        state["max_gap"] = max(state["max_gap"], now - state["last"])
+    state["last"] = now
+    return True
+hexchat.hook_timer(10, tick)
+'''
+
+
+def test_a_huge_spin_is_one_line_and_never_outlasts_the_deadline(sandboxed_hexchat_factory):
+    """Issue 8's row `spin_us = 3000000`: a hung hook stalled HexChat 3.0 s
+    while the late line said 500 ms. Now the value is named in one line, and
+    the stall stays within the deadline (+50 ms)."""
+    hc = sandboxed_hexchat_factory(sandbox={"hang.py": SPINNER}, scripts={"probe.py": PROBE},
+                                   ini="[defaults]\nspin_us = 3000000\ndeadline_ms = 500\n"
+                                       "restart = no\n")
+    hc.wait_running("hang")
+    told = [line for line in _lines(hc) if "hexsandbox.ini" in line]
+    assert len(told) == 1 and "spin_us = '3000000'" in told[0], told
+    hc.eval("script('probe')['state'].update(max_gap=0.0, last=None)")
+    hc.command("HANGNOW", "#test")
+    _wait_line(hc, lambda line: "did not answer" in line and "500 ms" in line, "the late line")
+    probe = hc.eval("script('probe')['state']")
+    assert probe["max_gap"] <= 0.550, probe

@@ -33,6 +33,28 @@ def _inline(name: str, body: str) -> str:
 
 # ----------------------------------------------------------- inline scripts
 
+LOAD_ATOMIC_SRC = _inline("load_atomic", r'''
+import hexchat, time
+hexchat.command("timer 0.1 echo timer after load")
+hexchat.prnt("load_atomic: top level runs")
+time.sleep(0.4)  # longer than the timer: in process nothing runs meanwhile
+hexchat.prnt("load_atomic: about to fail")
+raise RuntimeError("load_atomic fails on purpose")
+''')
+
+CHAIN_SRC = _inline("diff_chain", r'''
+import hexchat
+
+def chain(word, word_eol, userdata):
+    try:
+        {}["missing"]
+    except KeyError:
+        raise ValueError("raised while handling the KeyError")
+    return hexchat.EAT_ALL
+
+hexchat.hook_command("CHAIN", chain)
+''')
+
 HOOKS_SRC = _inline("diff_hooks", r'''
 import hexchat
 
@@ -297,6 +319,18 @@ def corpus() -> List[Scenario]:
         Scenario("no_module_name", "no_module_name.py", ex("no_module_name.py"), [
             _cmd("NONAME"),
         ], load_failure="Failed to load module"),
+        # Issue 13: a load is atomic in process (HexChat's main loop is blocked
+        # while the top level runs), so the timer set during load prints only
+        # after "Failed to load module" and its traceback.
+        Scenario("load_atomic", "load_atomic.py", LOAD_ATOMIC_SRC, [
+            {"advance": 1000, "until": "timer after load"},
+        ], load_failure="Failed to load module"),
+        # Issue 13: an exception escaping a callback prints as python.py does
+        # (the last exception only, not the chain).
+        Scenario("callback_chain", "diff_chain.py", CHAIN_SRC, [
+            _cmd("CHAIN"),
+            _cmd("CHAIN again"),
+        ]),
         Scenario("timers", "timers.py", ex("timers.py"), [
             _cmd("TICKS"),
             {"advance": 3200, "until": "timers: limit of 3 reached"},
