@@ -1,4 +1,5 @@
-"""The ``hexsandbox`` command line: install, uninstall, check, demo."""
+"""The ``hexsandbox`` command line: install, uninstall, check, demo, and the
+local-API verbs (send, events, info, run-remote, emulate; see docs/remote.md)."""
 
 from __future__ import annotations
 
@@ -88,6 +89,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="run the example scripts sandboxed on the emulator")
     p.add_argument("--scripts", help="folder with the example scripts (default: scripts/examples)")
     p.set_defaults(func=_cmd_demo)
+
+    from .remote.verbs import add_parsers  # send, events, info, run-remote, emulate
+
+    add_parsers(sub)
     return parser
 
 

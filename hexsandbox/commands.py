@@ -28,6 +28,9 @@ Usage: /SANDBOX <command> [args]   (alias /SB)
   LOG <name>         a script's last reports and the last lines its worker wrote to stderr
   MIGRATE <file>     move an in-process script from addons/ to the sandbox, keeping its prefs
   DEPS <name> [ADD <package> ...]  what a script declares and has installed; add packages
+  APPS               external applications: connected, waiting, allowed, denied
+  ALLOW <name>       let a waiting external application use HexChat (it gets a token)
+  DENY <name>        refuse it, or revoke it (disconnects it); see docs/remote.md
   HELP               this text"""
 
 
@@ -46,6 +49,9 @@ class SandboxCommands:
         self.wakeup = wakeup
         self.python = python
         self._say: Callable[[str], None] = sandbox.backend.prnt
+        #: The local API (hexsandbox.remote.service.RemoteService), when
+        #: hexsandbox.ini enables it; None otherwise.
+        self.remote: Optional[Any] = None
 
     def run(self, words: List[str]) -> None:
         """``words`` = the command's words after SANDBOX."""
@@ -190,6 +196,24 @@ class SandboxCommands:
         script = self.sandbox.load(target)
         self._say(f"hexsandbox: moved {os.path.basename(source)} to the sandbox "
                   f"(pid {script.pid}); its pluginprefs are unchanged.")
+
+
+    # ------------------------------------------- external applications (remote)
+    def _remote(self) -> Any:
+        if self.remote is None:
+            raise SandboxError("the local API is off: put '[remote]' and 'enabled = yes' in "
+                               "hexsandbox.ini and restart HexChat.")
+        return self.remote
+
+    def cmd_apps(self, arg: str) -> None:
+        for line in self._remote().apps_lines():
+            self._say(line)
+
+    def cmd_allow(self, arg: str) -> None:
+        self._say(self._remote().allow(arg))
+
+    def cmd_deny(self, arg: str) -> None:
+        self._say(self._remote().deny(arg))
 
 
 def _rss(pid: Optional[int]) -> str:

@@ -20,6 +20,7 @@ import ctypes
 import ctypes.util
 import os
 import threading
+import time
 from typing import Any, Callable, Deque, List, Optional
 
 from .backend import ContextHandle, PrefValue, TimerCallback, WordCallback
@@ -27,6 +28,9 @@ from .config import WAKEUPS
 
 #: hexchat_hook_fd flags: HEXCHAT_FD_READ
 _FD_READ = 1
+
+#: Queued work run per main-loop turn before HexChat gets the loop back.
+RUN_BUDGET_S = 0.010
 
 
 class HexChatBackend:
@@ -96,6 +100,11 @@ class HexChatBackend:
             if self._wake_pending:
                 return
             self._wake_pending = True
+        self._wake()
+
+    def _wake(self) -> None:
+        """Have the main loop call ``_run_work`` soon (the timer fallback
+        needs nothing: its next tick runs it)."""
         if self.wakeup == "hexchat_hook_fd":
             os.write(self._w, b"\0")
         elif self.wakeup == "g_idle_add":
@@ -120,14 +129,28 @@ class HexChatBackend:
         return 0
 
     def _run_work(self) -> None:
+        """Run queued work, at most ``RUN_BUDGET_S`` per main-loop turn: a
+        burst (twenty applications connecting at once) must not hold the
+        loop; what is left runs first at the next turn, in order."""
         with self._lock:
             self._wake_pending = False
             work, self._work = self._work, collections.deque()
-        for fn in work:
+        end = time.monotonic() + RUN_BUDGET_S
+        while work:
+            fn = work.popleft()
             try:
                 fn()
             except Exception as exc:  # never let one item break the wake-up
                 self.hc.prnt(f"hexsandbox: internal error: {exc!r}")
+            if work and time.monotonic() > end:
+                with self._lock:
+                    work.extend(self._work)
+                    self._work = work
+                    rearm = not self._wake_pending
+                    self._wake_pending = True
+                if rearm:
+                    self._wake()
+                return
 
     def close(self) -> None:
         if self._fd_hook is not None and self._fd_hook != self.ffi.NULL:

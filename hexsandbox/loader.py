@@ -60,6 +60,10 @@ class Host:
                            self._python_for, backend.prnt)
         self.commands = SandboxCommands(self.sandbox, config_dir, wakeup, self.python or "",
                                         deps=deps.run, load=self._load, reload=self._reload)
+        from .remote.service import open_in_hexchat  # [remote] enabled = yes: docs/remote.md
+
+        self.remote = open_in_hexchat(self.sandbox, config_dir, settings.parser)
+        self.commands.remote = self.remote
         self.autoloaded: List[Script] = []
         #: The start line, once told (None before autoload has settled).
         self.told_start: Optional[str] = None
@@ -195,7 +199,10 @@ class Host:
         return EAT_ALL
 
     def close(self) -> None:
-        """HexChat quits, or the loader is unloaded: stop installers and every worker."""
+        """HexChat quits, or the loader is unloaded: stop installers, the
+        local API and every worker."""
+        if self.remote is not None:
+            self.remote.close()  # no new applications; connected ones are unloaded below
         self.environments.close()
         self.sandbox.shutdown()
 

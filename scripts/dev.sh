@@ -54,6 +54,7 @@ case "${1:-}" in
         setup_python
         "$VENV/bin/python" benchmarks/codec.py
         "$VENV/bin/python" benchmarks/hook_roundtrip.py
+        "$VENV/bin/python" benchmarks/remote_roundtrip.py
         "$VENV/bin/python" benchmarks/perl_hook_roundtrip.py
         "$VENV/bin/python" benchmarks/hexchat_burst.py
         "$VENV/bin/python" benchmarks/check_time.py

@@ -136,7 +136,7 @@ class Sandbox(HookForwarding, Deaths):
             # process either: cancel the load (quietly, as intended).
             self._drop_hooks(script)
             script.state = State.UNLOADING
-            spawning.kill(script.worker)
+            self._stop(script)
             return
         if self._begin_unload(script):
             self.backend.hook_timer(grace_ms, lambda: self._kill_if_alive(script))
@@ -146,11 +146,27 @@ class Sandbox(HookForwarding, Deaths):
 
         The old worker leaves the script list at once (it finishes its unload
         hooks in the background), so names resolve to the fresh one."""
+        if script.external:
+            raise SandboxError(f"{script.label} is an external application: it reconnects itself")
         self.unload(script, intent=endings.RELOAD)
         if script in self.scripts:
             self.scripts.remove(script)
         return self.load(script.path, deadline_ms=script.deadline_ms, python=script.python,
                          hooks_async=script.hooks_async)
+
+    def attach(self, name: str, peer: Any, *, deadline_ms: Optional[int] = None) -> Script:
+        """Serve an external application (hexsandbox.remote) as a worker,
+        under ``app:NAME``. ``peer`` is a ``remote.service.AppConnection``:
+        it stands where a ``StartedWorker`` would, with no process of ours."""
+        script = Script(path=f"app:{name}", deadline_ms=deadline_ms or self.deadline_ms,
+                        python=None, name=name, description="external application",
+                        state=State.RUNNING, external=True)
+        script.worker = peer
+        self._open_session(script, peer.conn.fileno(), name)
+        script.gui = self.backend.plugingui_add(script.path, name, script.description,
+                                                "remote")  # no version: the window hides it
+        self.scripts.append(script)
+        return script
 
     def find(self, name: str) -> Optional[Script]:
         """A script by module name, file name or path (as /py unload does)."""
@@ -171,6 +187,8 @@ class Sandbox(HookForwarding, Deaths):
         reply = self._request(script, M.STACK, [], timeout)
         if reply is not None and reply.error is None and isinstance(reply.result, str):
             return reply.result
+        if script.external:
+            raise SandboxError(f"{script.label} did not answer with its stack")
         before = os.path.getsize(script.worker.stderr_path)
         spawning.kill(script.worker, spawning.signal.SIGUSR1)
         _wait_for_growth(script.worker.stderr_path, before, timeout)
@@ -216,7 +234,7 @@ class Sandbox(HookForwarding, Deaths):
                 # behind its events) or SIGSTOPped: it would not unload in time.
                 if (script.late or not script.slow.should_wait(now, script.deadline_ms / 1000.0)
                         or process_tree.is_stopped(script.worker.pid)):
-                    spawning.kill(script.worker)
+                    self._stop(script)
                 elif script.state in (State.STARTING, State.RUNNING):
                     self._begin_unload(script)
             for script in everyone:
@@ -234,7 +252,7 @@ class Sandbox(HookForwarding, Deaths):
             for script in everyone:
                 if script.worker is not None and not script.dead:
                     if script.session is not None and script.session.alive:
-                        spawning.kill(script.worker)
+                        self._stop(script)
                     self._mark_dead(script)
             self.backend.unhook(self._close_hook)
             self._closing = True
@@ -275,8 +293,10 @@ class Sandbox(HookForwarding, Deaths):
         except OSError as exc:  # e.g. a configured Python that does not exist
             raise SandboxError(f"{script.label} could not start: {exc.strerror or exc} "
                                f"({script.python or spawning.default_python()})") from None
-        session = Session(script.worker.conn.fileno(), peer=os.path.basename(script.path),
-                          max_frame=MAX_FRAME_FROM_WORKER, acks=True,
+        self._open_session(script, script.worker.conn.fileno(), os.path.basename(script.path))
+
+    def _open_session(self, script: Script, fd: int, peer: str) -> None:
+        session = Session(fd, peer=peer, max_frame=MAX_FRAME_FROM_WORKER, acks=True,
                           send_timeout=SEND_TIMEOUT_S, spin_us=self.spin_us,
                           trace=trace.from_environment())
         session.on_owner_done = lambda: self._owner_done(script)

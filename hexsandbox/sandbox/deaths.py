@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import time
-from typing import TYPE_CHECKING, List, Optional
+from typing import TYPE_CHECKING, Any, List, Optional
 
 from .. import endings, spawning
 from ..restart_policy import RestartPolicy, next_restart, window_text
@@ -65,6 +65,9 @@ class Deaths:
         self._serve_rest(script)
         self._mark_dead(script)
         self._drop_hooks(script)
+        if script.external:
+            self._end_external(script)
+            return
         if script.state is State.FAILED or (script.state is State.STOPPED and not script.life.intent):
             self._forget(script)  # the worker, or _drop_broken, has said why
             return
@@ -83,6 +86,17 @@ class Deaths:
         script.state = State.CRASHED
         self._maybe_restart(script, ending.text, tail)
 
+    def _end_external(self, script: Script) -> None:
+        """An external application's connection ended: quietly when it left
+        (its ``unloaded`` note), was unloaded or revoked, or broke the
+        protocol (said already); otherwise told once. Never restarted."""
+        quiet = script.state in (State.STOPPED, State.FAILED) or bool(script.life.intent)
+        if not quiet:
+            self.report(script, "crash", f"hexsandbox: application {script.label} disconnected; "
+                                         "its hooks were removed.")
+        script.state = State.STOPPED if quiet else State.CRASHED
+        self._forget(script)
+
     def _serve_rest(self, script: Script) -> None:
         """Everything a dead worker sent before dying, served in order."""
         session = script.session
@@ -98,7 +112,7 @@ class Deaths:
         script.dead = True
         if script in self._alive:
             self._alive.remove(script)
-        if script.worker is not None:
+        if script.worker is not None and not script.external:
             spawning.ended(script.worker)  # its group too: nothing it started lives on
             script.exitcode = script.worker.process.exitcode
             script.life.stderr_tail = spawning.stderr_tail(script.worker.stderr_path, lines=40)
@@ -124,14 +138,24 @@ class Deaths:
         self.report(script, "protocol", f"hexsandbox: {script.label} {why}; it was stopped.")
         script.state = State.STOPPED  # reported here; the reaper stays quiet
         self._drop_hooks(script)
-        if script.worker is not None:
+        self._stop(script)
+
+    def _stop(self, script: Script) -> None:
+        """End a worker: kill its process group; an external application's
+        connection is closed instead (its process is not ours to kill)."""
+        if script.worker is None:
+            return
+        if script.external:
+            peer: Any = script.worker  # remote.service.AppConnection (Sandbox.attach)
+            peer.disconnect()
+        else:
             spawning.kill(script.worker)
 
     def _kill_if_alive(self, script: Script) -> bool:
         if not script.dead and script.worker is not None:
             if script.state is State.UNLOADING:
                 script.life.stopped_after_grace = True
-            spawning.kill(script.worker)
+            self._stop(script)
         return False
 
     def _forget(self, script: Script) -> None:

@@ -21,12 +21,12 @@ worker with one line: nothing legitimate writes half a message and stops.
 
 from __future__ import annotations
 
-import os
 import selectors
 import threading
 import time
 from typing import Callable, Dict, List, Optional, Tuple
 
+from ..wakepipe import WakePipe
 from .records import Script
 
 #: Stop reading a worker while this many bytes wait in its inbox.
@@ -55,7 +55,7 @@ class Dispatcher:
         self._rewatch: List[Script] = []
         self._later: List[Tuple[float, Script]] = []  # (when, script): serve it then
         self._watched: Dict[int, Script] = {}   # id(script) -> script (dispatcher thread only)
-        self._wake_r, self._wake_w = os.pipe()
+        self._waker = WakePipe()
         self._closing = False
         self._thread = threading.Thread(target=self._run, name="hexsandbox-dispatcher", daemon=True)
         self._thread.start()
@@ -84,27 +84,23 @@ class Dispatcher:
         self._closing = True
         self.wake()
         self._thread.join(2.0)
-        for fd in (self._wake_r, self._wake_w):
-            os.close(fd)
+        self._waker.close()
 
     def wake(self) -> None:
         """Make the thread look at its sockets and deadlines again."""
-        try:
-            os.write(self._wake_w, b"x")
-        except OSError:
-            pass
+        self._waker.wake()
 
     # ---------------------------------------------------- dispatcher thread
     def _run(self) -> None:
         selector = selectors.DefaultSelector()
-        selector.register(self._wake_r, selectors.EVENT_READ, None)
+        selector.register(self._waker.read_fd, selectors.EVENT_READ, None)
         try:
             while not self._closing:
                 self._take_changes(selector)
                 timeout = _soonest(self._check_frame_deadlines(), self._serve_due())
                 for key, _mask in selector.select(timeout):
                     if key.data is None:
-                        os.read(self._wake_r, 4096)
+                        self._waker.drain()
                         continue
                     script, what = key.data
                     if id(script) not in self._watched:
@@ -125,7 +121,8 @@ class Dispatcher:
                 continue
             self._watched[id(script)] = script
             selector.register(script.session.fd, selectors.EVENT_READ, (script, "pipe"))
-            selector.register(script.worker.sentinel, selectors.EVENT_READ, (script, "sentinel"))
+            if script.worker.sentinel is not None:  # None: an external app (no process of ours)
+                selector.register(script.worker.sentinel, selectors.EVENT_READ, (script, "sentinel"))
         for script in rewatch:
             session = script.session
             if id(script) in self._watched and session is not None and session.alive:
@@ -133,6 +130,8 @@ class Dispatcher:
                     selector.register(session.fd, selectors.EVENT_READ, (script, "pipe"))
                 except (KeyError, ValueError, OSError):
                     pass  # already watched
+            elif id(script) in self._watched and session is not None and script.external:
+                self._died(selector, script)  # it hung up while the main thread read its socket
 
     def _read(self, selector: selectors.BaseSelector, script: Script, fd: int) -> None:
         session = script.session
@@ -147,6 +146,10 @@ class Dispatcher:
             self._on_broken(script)
         elif session.inbox:
             self._on_readable(script)
+        if not session.alive and script.external:
+            # An external app has no process sentinel: the end of its stream
+            # (or its broken session) is its death.
+            self._died(selector, script)
 
     def _died(self, selector: selectors.BaseSelector, script: Script) -> None:
         session = script.session

@@ -81,6 +81,10 @@ class Script:
     load_error: str = ""
     life: endings.Life = field(default_factory=endings.Life)             # see endings
     slow: slow_policy.SlowRecord = field(default_factory=slow_policy.SlowRecord)
+    #: An external application (hexsandbox.remote) rather than a worker we
+    #: spawned: its ``worker`` is the connection (no process of ours, no
+    #: sentinel); stopping it closes the connection, never kills a process.
+    external: bool = False
 
     @property
     def label(self) -> str:
