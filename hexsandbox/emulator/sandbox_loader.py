@@ -24,14 +24,8 @@ class SandboxLoader:
         self.sandbox.load(path)
         return True
 
-    def _find(self, name: str) -> Any:
-        for script in self.sandbox.scripts:
-            if name in (script.name, script.path, os.path.basename(script.path)):
-                return script
-        return None
-
     def unload(self, name: str) -> bool:
-        script = self._find(name)
+        script = self.sandbox.find(name)
         if script is None:
             return False
         self.sandbox.unload(script)

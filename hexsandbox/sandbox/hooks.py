@@ -103,19 +103,19 @@ class HookForwarding:
         ctx = self.backend.get_context()
         params = [hook_id, word, word_eol, server_time]
         if script.hooks_async:
-            return self._deliver_async(script, session, ctx, params)
+            # ``hooks = async``: never waited on, and never timed either
+            # (lateness does not exist for such a script).
+            self._deliver_uneaten(script, session, ctx, params)
+            return 0
         now = time.monotonic()
         if script.late or not script.slow.should_wait(now, script.deadline_ms / 1000.0):
-            # Not waited on (slow_policy): delivered, uneaten, or dropped if
-            # the worker is not reading its socket.
-            if script.slow.can_send_one_way() and slow_policy.room_to_send(session.fd):
-                try:
-                    msgid = session.send_request(M.HOOK, ctx, params, waiter=_ONE_WAY)
+            # Not waited on (slow_policy), but its answer is still timed.
+            if script.slow.can_send_one_way():
+                msgid = self._deliver_uneaten(script, session, ctx, params)
+                if msgid is not None:
                     script.slow.sent_one_way(msgid, now)
-                    return 0
-                except SessionClosed:
-                    pass
-            script.missed_events += 1
+            else:
+                script.missed_events += 1
             return 0
         try:
             msgid = session.send_request(M.HOOK, ctx, params)
@@ -139,21 +139,20 @@ class HookForwarding:
         value = reply.result if reply.error is None else 0
         return value if type(value) is int and 0 <= value <= 3 else 0
 
-    def _deliver_async(self, script: Script, session: Any, ctx: Optional[int],
-                       params: List[Any]) -> int:
-        """``hooks = async``: send the event and go on at once. The answer
-        (an eat value) is ignored when it comes, so the event always passes
-        uneaten and lateness does not exist for this script. An event is
-        dropped (and counted) only when the worker has stopped reading, so
-        HexChat never blocks on it."""
+    def _deliver_uneaten(self, script: Script, session: Any, ctx: Optional[int],
+                         params: List[Any]) -> Optional[int]:
+        """Send a hook event nobody waits for (async scripts, slow ones):
+        its eat value is ignored when it comes, so the event passes uneaten.
+        It is dropped, and counted, only when the worker has stopped reading
+        its socket, so HexChat never blocks on it. The request id, or None
+        if dropped."""
         if slow_policy.room_to_send(session.fd):
             try:
-                session.send_request(M.HOOK, ctx, params, waiter=_ONE_WAY)
-                return 0
+                return session.send_request(M.HOOK, ctx, params, waiter=_ONE_WAY)
             except SessionClosed:
                 pass
         script.missed_events += 1
-        return 0
+        return None
 
     def _mark_late(self, script: Script, msgid: int, what: str) -> None:
         script.late_call = msgid
