@@ -23,7 +23,6 @@ import argparse
 import os
 import statistics
 import sys
-import time
 from typing import Dict, List
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -32,7 +31,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "tests", "e2e"))
 from harness import ScriptedServer, Xvfb  # noqa: E402
 from sandbox_support import SandboxedHexChat, build_sandbox_env  # noqa: E402
 
-from hexsandbox.benchtools import write_results  # noqa: E402
+from hexsandbox.benchtools import burst_seconds, write_results  # noqa: E402
 
 HOOK = '''
 __module_name__ = "bench"
@@ -49,17 +48,6 @@ hexchat.hook_print("Channel Action", on_action)
 #: spin_us is pinned in each sandboxed mode, so the figures do not depend on
 #: this machine's CPU count (the default is off below 4 CPUs).
 MODES = ("no script", "in-process hook", "sandboxed hook", "sandboxed hook, spin 200 us")
-
-
-def burst_seconds(server: ScriptedServer, messages: int, repeat: int) -> List[float]:
-    times = []
-    for r in range(repeat):
-        lines = [f":user{i % 50}!u@example.org PRIVMSG #test :burst {r} message {i}" for i in range(messages)]
-        t0 = time.perf_counter()
-        server.burst(lines)
-        server.roundtrip(timeout=120)
-        times.append(time.perf_counter() - t0)
-    return times
 
 
 def run_mode(xvfb: Xvfb, env, mode: str, messages: int, repeat: int, n_roundtrip: int) -> Dict:

@@ -106,6 +106,37 @@ def interleaved(measures: Dict[str, Callable[[int], List[int]]], n: int,
             for name, s in samples.items()}
 
 
+def burst_seconds(server: Any, messages: int, repeat: int) -> List[float]:
+    """Seconds HexChat takes to take in ``messages`` channel PRIVMSGs written
+    in one burst, ``repeat`` times: until the PONG to a PING written after
+    the burst (HexChat handles server lines in order, so every message has
+    been processed and its hooks run by then). ``server`` is the e2e
+    harness's ScriptedServer (``burst`` and ``roundtrip``)."""
+    times = []
+    for r in range(repeat):
+        lines = [f":user{i % 50}!u@example.org PRIVMSG #test :burst {r} message {i}" for i in range(messages)]
+        t0 = time.perf_counter()
+        server.burst(lines)
+        server.roundtrip(timeout=120)
+        times.append(time.perf_counter() - t0)
+    return times
+
+
+def pss_kb(pid: int) -> Optional[int]:
+    """Proportional set size of a process (``Pss:`` of /proc/PID/smaps_rollup,
+    kB): shared pages count once over all the processes sharing them, so the
+    PSS of a process tree adds up to what it really costs. None once the
+    process is gone (or may not be read)."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        return None
+    return None
+
+
 def write_results(path: str, results: Dict[str, Any], argv: List[str], script: str) -> None:
     """Write a benchmark's results with the command that made them."""
     import json

@@ -123,11 +123,13 @@ def hexchat_factory(request, xvfb):
 
     hexchat_factory(server=None, channel='#test', scripts=None, config=None,
                     nick=None, env=None, extra_args=(), wait_joined=True,
-                    start_timeout=30.0) -> HexChat
+                    start_timeout=30.0, first_addon=None) -> HexChat
 
     server: anything with .host and .port (default: the scripted_server
     fixture); scripts: {file name: source} or a list of paths, put in
-    addons/ before start; config: hexchat.conf overrides.
+    addons/ before start; config: hexchat.conf overrides; first_addon: one of
+    scripts that HexChat's Python plugin must autoload before the others
+    (harness/addon_order.py).
 
     At teardown, every instance the test did not stop itself is stopped; if
     HexChat left processes behind (reparented workers, /exec children...),
@@ -146,6 +148,7 @@ def hexchat_factory(request, xvfb):
         extra_args: Sequence[str] = (),
         wait_joined: bool = True,
         start_timeout: float = 30.0,
+        first_addon: Optional[str] = None,
     ) -> HexChat:
         if server is None:
             server = request.getfixturevalue("scripted_server")
@@ -154,7 +157,7 @@ def hexchat_factory(request, xvfb):
             cfg.setdefault("irc_nick1", nick)
         hc = HexChat(xvfb, server.host, server.port, channel=channel, scripts=scripts,
                      config=cfg, env=env, extra_args=extra_args,
-                     start_timeout=start_timeout, wait_joined=wait_joined)
+                     start_timeout=start_timeout, wait_joined=wait_joined, first_addon=first_addon)
         instances.append(hc)
         hc.start()
         return hc

@@ -91,7 +91,8 @@ class SandboxedHexChat(HexChat):
         return self.eval(
             "import hexsandbox.loader as _h\n"
             "result = [{'name': s.label, 'state': s.state.value, 'pid': s.pid, 'hooks': len(s.backend_hooks),"
-            " 'late': s.late, 'dead': s.dead, 'exitcode': s.exitcode} for s in _h.current_host().sandbox.scripts]")
+            " 'late': s.late, 'dead': s.dead, 'exitcode': s.exitcode,"
+            " 'missed': getattr(s, 'missed_events', None)} for s in _h.current_host().sandbox.scripts]")
 
     def reports(self) -> List[Dict[str, str]]:
         return self.eval(

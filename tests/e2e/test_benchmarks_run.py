@@ -49,3 +49,22 @@ def test_codec_benchmark_runs(tmp_path):
     pairs = [k for k in results if " / " in k]
     assert len(pairs) == 6 and all(results[k]["bytes"] > 0 for k in pairs)
     assert len([k for k in results if k.startswith("worst case")]) == 4
+
+
+@pytest.mark.usefixtures("e2e_system")
+def test_hexchat_scale_runs(tmp_path):
+    data = _run("hexchat_scale.py", ["--sizes", "1,2", "--messages", "50", "--repeat", "1"],
+                str(tmp_path / "s.json"))
+    results = data["results"]
+    modes = ("in process", "sandboxed", "sandboxed, async hooks")
+    assert set(results) == {"HexChat alone, 0 scripts"} | {f"{m}, {n} scripts" for m in modes for n in (1, 2)}
+    for r in results.values():
+        # The probe loaded first, and saw the scripts load after it.
+        assert r["autoload_order"][0].startswith("mainloop_probe")
+        assert r["loaded_ms"] >= (r["last_load_print_ms"] or 0) >= 0 and r["ticks"] >= 1
+        if r["mode"] in ("HexChat alone", "in process"):
+            assert r["processes"] == 1, r
+        else:  # HexChat, a worker per script, and whatever else the sandbox runs
+            assert r["processes"] >= r["scripts"] + 1, r
+    assert all(results[f"{m}, 2 scripts"]["start_line"].endswith("2 scripts sandboxed (scale01, scale02); "
+                                                                 "/sandbox help") for m in modes[1:])

@@ -111,6 +111,25 @@ def test_autoloaded_script_sees_server_lines_and_transcript(hexchat_factory, scr
     assert hc.transcript("#TEST") == chan  # case-insensitive lookup of one context
 
 
+LOAD_ORDER_SCRIPT = '''
+__module_name__ = "{name}"
+import builtins
+builtins.__dict__.setdefault("_e2e_load_order", []).append("{name}")
+'''
+
+
+def test_first_addon_is_autoloaded_before_every_other(hexchat_factory):
+    """HexChat's Python plugin autoloads addons/ in os.listdir order (hash
+    order on ext4), so a probe that must see the others load is renamed
+    until it is listed first."""
+    names = ["first"] + [f"other{i:02d}" for i in range(20)]
+    hc = hexchat_factory(scripts={f"{n}.py": LOAD_ORDER_SCRIPT.format(name=n) for n in names},
+                         first_addon="first.py")
+    order = hc.eval("__import__('builtins')._e2e_load_order")
+    assert order[0] == "first" and sorted(order) == sorted(names), order
+    assert hc.first_addon.startswith("first") and os.path.isfile(os.path.join(hc.addons_dir, hc.first_addon))
+
+
 def test_say_reaches_ngircd(hexchat_factory, ngircd, irc_user):
     alice = irc_user("alice", channels=["#test"])
     hc = hexchat_factory(server=ngircd)

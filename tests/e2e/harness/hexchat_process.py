@@ -27,6 +27,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
+from .addon_order import make_first
 from .control import ADDON_NAME, ADDON_PATH, ControlClient
 from .procs import (
     HarnessError,
@@ -112,6 +113,7 @@ class HexChat:
         request_timeout: float = 15.0,
         keep_dir: Optional[bool] = None,
         wait_joined: bool = True,
+        first_addon: Optional[str] = None,
     ):
         self.xvfb = xvfb
         self.host, self.port, self.channel = host, port, channel
@@ -122,6 +124,9 @@ class HexChat:
         self.extra_args = list(extra_args)
         self.start_timeout = start_timeout
         self.wait_joined_on_start = wait_joined
+        #: An addon (one of ``scripts``) the Python plugin must autoload before
+        #: every other (addon_order.make_first); renamed, so this is its final name.
+        self.first_addon = first_addon
         self.keep_dir = (os.environ.get("HEXSANDBOX_E2E_KEEP") == "1") if keep_dir is None else keep_dir
 
         self.base_dir: Optional[str] = None
@@ -182,6 +187,8 @@ class HexChat:
             json.dump({"socket": self.socket_path}, f)
         shutil.copyfile(ADDON_PATH, os.path.join(self.addons_dir, ADDON_NAME))
         self.add_scripts(self.scripts, _before_start=True)
+        if self.first_addon:
+            self.first_addon = make_first(self.addons_dir, self.first_addon)
         user = e2e_user()
         # Owner: the e2e user. Group: ours, so a non-root test process keeps
         # access (root has it anyway). setgid dirs keep that group on files
