@@ -29,9 +29,11 @@ start-up costs in the same run. Measured for each:
 * **burst**: HexChat taking in 5,000 channel messages written in one burst,
   until the PONG to a PING written after it (as benchmarks/hexchat_burst.py
   times it), median of ``--repeat``; ``vs in process`` divides by the in-process
-  row of the same N. Async scripts get their events without HexChat waiting,
-  so their workers may still be working through them when the PONG comes;
-  ``missed`` counts events the sandbox dropped (a worker that stopped reading);
+  row of the same N; ``cpu s`` is HexChat's own CPU time per burst (a
+  burst much longer than that was HexChat waiting, or waiting for a CPU).
+  Async scripts get their events without HexChat waiting, so their workers
+  may still be working through them when the PONG comes; ``missed`` counts
+  events the sandbox dropped (a worker that stopped reading);
 * **gaps**: the longest main-loop gap during start-up, and the total time
   the main thread was blocked (over the gaps of at least 20 ms, the time
   past the 5 ms interval), from the probe's load until the first tick after
@@ -76,7 +78,7 @@ from harness import HexChat, ScriptedServer, Xvfb  # noqa: E402
 from harness.procs import descendants  # noqa: E402
 from sandbox_support import SandboxEnv, SandboxedHexChat, build_sandbox_env  # noqa: E402
 
-from hexsandbox.benchtools import burst_seconds, pss_kb, write_results  # noqa: E402
+from hexsandbox.benchtools import burst_seconds, cpu_seconds, pss_kb, write_results  # noqa: E402
 
 ALONE, IN_PROCESS, SANDBOXED, ASYNC = "HexChat alone", "in process", "sandboxed", "sandboxed, async hooks"
 MODES = (IN_PROCESS, SANDBOXED, ASYNC)
@@ -212,8 +214,12 @@ def run_one(xvfb: Xvfb, env: SandboxEnv, listener: ProbeListener, mode: str, n: 
             result["pss_mb"] = result["hexchat_pss_mb"] + result["others_pss_mb"]
             result["processes"] = 1 + len(others)
             server.roundtrip()
-            times = burst_seconds(server, messages, repeat)
-            result.update(burst_s=times, burst_median_s=statistics.median(times))
+            cpu_before = cpu_seconds(hc.pid) or 0.0
+            # A bound against a hang only: synchronous hooks take a round trip
+            # each, well under a millisecond even on a loaded machine.
+            times = burst_seconds(server, messages, repeat, timeout=120 + messages * n / 1000)
+            cpu = ((cpu_seconds(hc.pid) or 0.0) - cpu_before) / repeat
+            result.update(burst_s=times, burst_median_s=statistics.median(times), hexchat_cpu_per_burst_s=cpu)
             if isinstance(hc, SandboxedHexChat):
                 result["missed_events"] = sum(s.get("missed") or 0 for s in hc.scripts_state())
             return result
@@ -225,7 +231,7 @@ def run_one(xvfb: Xvfb, env: SandboxEnv, listener: ProbeListener, mode: str, n: 
 
 def print_table(results: Dict[str, Dict[str, Any]], rows: List[Tuple[str, int]], messages: int) -> None:
     print(f"{'mode':<24} {'N':>3} {'loaded ms':>9} {'from exec':>9} {'last print':>10} "
-          f"{'PSS MB':>7} {'procs':>5} {'burst s':>8} {'vs in-proc':>10} {'missed':>6} "
+          f"{'PSS MB':>7} {'procs':>5} {'burst s':>8} {'vs in-proc':>10} {'cpu s':>6} {'missed':>6} "
           f"{'max gap ms':>10} {'blocked ms':>10}")
     for mode, n in rows:
         r = results[key(mode, n)]
@@ -234,8 +240,10 @@ def print_table(results: Dict[str, Dict[str, Any]], rows: List[Tuple[str, int]],
         last = f"{r['last_load_print_ms']:.0f}" if r["last_load_print_ms"] is not None else "-"
         print(f"{mode:<24} {n:>3} {r['loaded_ms']:>9.0f} {r['loaded_from_exec_ms']:>9.0f} {last:>10} "
               f"{r['pss_mb']:>7.1f} {r['processes']:>5} {r['burst_median_s']:>8.3f} {ratio:>10} "
+              f"{r['hexchat_cpu_per_burst_s']:>6.2f} "
               f"{r.get('missed_events', '-'):>6} {r['max_gap_ms']:>10.0f} {r['blocked_ms']:>10.0f}")
-    print(f"burst: {messages} channel messages, median of the bursts; loaded and gaps: from the start "
+    print(f"burst: {messages} channel messages, median of the bursts (cpu s: HexChat's own CPU time per "
+          f"burst, mean); loaded and gaps: from the start "
           f"of the Python plugin's autoload (in the JSON, stalls_ms lists [at ms, gap ms] of each gap "
           f">= {PROBE_SETTINGS['stall_ms']} ms)")
 

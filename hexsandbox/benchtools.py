@@ -7,6 +7,7 @@ importable entry point. Nothing in the runtime uses this module.
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 from typing import Any, Callable, Dict, List, Optional
@@ -106,18 +107,19 @@ def interleaved(measures: Dict[str, Callable[[int], List[int]]], n: int,
             for name, s in samples.items()}
 
 
-def burst_seconds(server: Any, messages: int, repeat: int) -> List[float]:
+def burst_seconds(server: Any, messages: int, repeat: int, timeout: float = 120.0) -> List[float]:
     """Seconds HexChat takes to take in ``messages`` channel PRIVMSGs written
     in one burst, ``repeat`` times: until the PONG to a PING written after
     the burst (HexChat handles server lines in order, so every message has
     been processed and its hooks run by then). ``server`` is the e2e
-    harness's ScriptedServer (``burst`` and ``roundtrip``)."""
+    harness's ScriptedServer (``burst`` and ``roundtrip``); ``timeout`` bounds
+    each burst."""
     times = []
     for r in range(repeat):
         lines = [f":user{i % 50}!u@example.org PRIVMSG #test :burst {r} message {i}" for i in range(messages)]
         t0 = time.perf_counter()
         server.burst(lines)
-        server.roundtrip(timeout=120)
+        server.roundtrip(timeout=timeout)
         times.append(time.perf_counter() - t0)
     return times
 
@@ -137,10 +139,20 @@ def pss_kb(pid: int) -> Optional[int]:
     return None
 
 
+def cpu_seconds(pid: int) -> Optional[float]:
+    """CPU time (user + system) a process has used so far, from /proc/PID/stat;
+    None once it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def write_results(path: str, results: Dict[str, Any], argv: List[str], script: str) -> None:
     """Write a benchmark's results with the command that made them."""
     import json
-    import os
     import platform
     import sys
 
