@@ -159,3 +159,37 @@ def test_a_stopped_async_script_loses_events_not_hexchat(hexchat_client, tmp_pat
     hexchat_client.settle(script)
     hexchat_client.feed(":alice!a@example.org PRIVMSG #test :after the flood")
     hexchat_client.wait_for_line("echo_after got after the flood")
+
+
+PERL_COUNTER = r'''
+use strict; use warnings;
+HexChat::register("perl_counter", "1.0", "counts");
+my @seen;
+HexChat::hook_print("Channel Message", sub {
+    my $n = (split / /, $_[0][1])[-1];
+    push @seen, $n;
+    HexChat::print("perl_counter got $n") if $n == 199;
+    return HexChat::EAT_ALL;
+});
+HexChat::hook_command("perlseen", sub {
+    my $in_order = join(",", @seen) eq join(",", 0 .. $#seen) ? 1 : 0;
+    HexChat::print("perl_counter saw " . scalar(@seen) . " in order=$in_order");
+    return HexChat::EAT_ALL;
+});
+'''
+
+
+def test_a_perl_script_takes_batched_events_too(hexchat_client, tmp_path):
+    path = tmp_path / "perl_counter.pl"
+    path.write_text(PERL_COUNTER)
+    script = hexchat_client.sandbox.load(str(path), hooks_async=True)
+    hexchat_client.wait_for(lambda: script.state is State.RUNNING, 20, "perl_counter to load")
+    emu = hexchat_client.emu
+    for n in range(200):
+        emu.feed(f":alice!a@example.org PRIVMSG #test :perl {n}")
+    emu.pump()
+    hexchat_client.wait_for_line("perl_counter got 199")
+    shown = [line for line in hexchat_client.lines("#test") if "perl " in line and "perl_counter" not in line]
+    assert len(shown) == 200, "none eaten"
+    hexchat_client.type("/perlseen")
+    hexchat_client.wait_for_line("perl_counter saw 200 in order=1")
