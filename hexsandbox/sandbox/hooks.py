@@ -64,11 +64,10 @@ class HookForwarding:
         backend = self.backend
         kind = call.hook
 
-        def forward(word: List[str], word_eol: List[str], server_time: int) -> int:
+        def waited(word: List[str], word_eol: List[str], server_time: int) -> int:
             return self.call_hook(script, hook_id, word, word_eol, server_time)
 
-        if script.hooks_async:
-            forward = self._async_forward(script, hook_id)
+        forward = self._async_forward(script, hook_id) if script.hooks_async else waited
 
         if kind == "command":
             name, priority, help_text = args
