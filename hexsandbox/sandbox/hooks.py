@@ -15,7 +15,7 @@ four backend hook families.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any, List, Optional
+from typing import TYPE_CHECKING, Any, Callable, List, Optional
 
 from .. import slow_policy
 from ..api_table import Call
@@ -30,6 +30,11 @@ if TYPE_CHECKING:  # pragma: no cover
 #: ``send_request`` waiter for a hook delivered one-way: nobody waits, so
 #: its answer reaches the inbox as a stray response (``_late_reply`` times it).
 _ONE_WAY = None
+
+#: An asynchronous script's events go in one ``events`` notification per
+#: main-loop turn, or per this many events in a longer burst (~25 KB of
+#: channel messages: one write, one decode, one wakeup of the worker).
+EVENTS_PER_BATCH = 128
 
 
 class HookForwarding:
@@ -59,8 +64,10 @@ class HookForwarding:
         backend = self.backend
         kind = call.hook
 
-        def forward(word: List[str], word_eol: List[str], server_time: int) -> int:
+        def waited(word: List[str], word_eol: List[str], server_time: int) -> int:
             return self.call_hook(script, hook_id, word, word_eol, server_time)
+
+        forward = self._async_forward(script, hook_id) if script.hooks_async else waited
 
         if kind == "command":
             name, priority, help_text = args
@@ -105,7 +112,7 @@ class HookForwarding:
         if script.hooks_async:
             # ``hooks = async``: never waited on, and never timed either
             # (lateness does not exist for such a script).
-            self._deliver_uneaten(script, session, ctx, params)
+            self._hold_event(script, session, [hook_id, ctx, word, word_eol, server_time])
             return 0
         now = time.monotonic()
         if script.late or not script.slow.should_wait(now, script.deadline_ms / 1000.0):
@@ -153,6 +160,51 @@ class HookForwarding:
                 pass
         script.missed_events += 1
         return None
+
+    def _async_forward(self, script: Script, hook_id: int) -> Callable[[List[str], List[str], int], int]:
+        """``call_hook`` for an asynchronous script, cut to what it needs:
+        it runs once per event per script, thirty times an event for thirty
+        scripts, so every call and lookup saved counts (docs/benchmarks.md)."""
+        get_context = self.backend.get_context
+        live = (State.STARTING, State.RUNNING)
+        hold = self._hold_event
+
+        def forward(word: List[str], word_eol: List[str], server_time: int) -> int:
+            session = script.session
+            if not script.dead and session is not None and script.state in live:
+                hold(script, session, [hook_id, get_context(), word, word_eol, server_time])
+            return 0
+
+        return forward
+
+    def _hold_event(self, script: Script, session: Any, event: List[Any]) -> None:
+        """An asynchronous script's event joins the batch sent at the end of
+        this main-loop turn (or when it is full). The session writes a held
+        batch before anything else it sends, so events stay in order with
+        timers, unload and the answers to the script's own calls."""
+        try:
+            held = session.hold(M.EVENTS, event)
+        except SessionClosed:
+            return
+        if held == 1:
+            self.backend.call_soon(lambda: self._release_events(script))
+        elif held >= EVENTS_PER_BATCH:
+            self._release_events(script)
+
+    def _release_events(self, script: Script) -> None:
+        """Send the held batch, or drop and count it when the worker has
+        stopped reading its socket, so HexChat never blocks on it."""
+        session = script.session
+        if session is None or not session.held:
+            return
+        if not slow_policy.room_to_send(session.fd):
+            script.missed_events += session.drop_held()
+            return
+        try:
+            session.release()
+        except SessionClosed:
+            if session.broken:
+                self._drop_broken(script)
 
     def _mark_late(self, script: Script, msgid: int, what: str) -> None:
         script.late_call = msgid
