@@ -107,13 +107,15 @@ def interleaved(measures: Dict[str, Callable[[int], List[int]]], n: int,
             for name, s in samples.items()}
 
 
-def burst_seconds(server: Any, messages: int, repeat: int, timeout: float = 120.0) -> List[float]:
+def burst_seconds(server: Any, messages: int, repeat: int, timeout: float = 120.0,
+                  budget_s: float = 0.0) -> List[float]:
     """Seconds HexChat takes to take in ``messages`` channel PRIVMSGs written
     in one burst, ``repeat`` times: until the PONG to a PING written after
     the burst (HexChat handles server lines in order, so every message has
     been processed and its hooks run by then). ``server`` is the e2e
     harness's ScriptedServer (``burst`` and ``roundtrip``); ``timeout`` bounds
-    each burst."""
+    each burst. With ``budget_s``, no new burst starts once the bursts so far
+    took that long (one at least), so a slow mode does not make a run long."""
     times = []
     for r in range(repeat):
         lines = [f":user{i % 50}!u@example.org PRIVMSG #test :burst {r} message {i}" for i in range(messages)]
@@ -121,6 +123,8 @@ def burst_seconds(server: Any, messages: int, repeat: int, timeout: float = 120.
         server.burst(lines)
         server.roundtrip(timeout=timeout)
         times.append(time.perf_counter() - t0)
+        if budget_s and sum(times) >= budget_s:
+            break
     return times
 
 
