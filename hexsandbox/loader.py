@@ -256,7 +256,7 @@ def start(plugin_globals: dict, python: Optional[str] = None) -> Host:
 
     config_dir = hexchat.get_info("configdir")
     settings = load_settings(config_dir)
-    backend = HexChatBackend(hexchat, plugin_globals, settings.wakeup)
+    backend = HexChatBackend(hexchat, settings.wakeup)
     host = Host(backend, config_dir, settings, python=python, wakeup=backend.wakeup)
 
     def on_unload(_userdata: Any) -> None:
