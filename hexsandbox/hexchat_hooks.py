@@ -80,21 +80,21 @@ class DirectHooks:
 
     def print_(self, name: str, priority: int, callback: Callable[..., Any],
                with_attrs: bool) -> Registration:
-        reg = Registration(self.ffi, callback)
-        if with_attrs:
-            return self._add(reg, self.lib.hexchat_hook_print_attrs(
-                self.lib.ph, name.encode(), priority, self.lib._on_print_attrs_hook, reg.handle))
-        return self._add(reg, self.lib.hexchat_hook_print(
-            self.lib.ph, name.encode(), priority, self.lib._on_print_hook, reg.handle))
+        return self._word("print", name, priority, callback, with_attrs)
 
     def server(self, name: str, priority: int, callback: Callable[..., Any],
                with_attrs: bool) -> Registration:
+        return self._word("server", name, priority, callback, with_attrs)
+
+    def _word(self, kind: str, name: str, priority: int, callback: Callable[..., Any],
+              with_attrs: bool) -> Registration:
+        """``hexchat_hook_print[_attrs]`` or ``hexchat_hook_server[_attrs]``,
+        with the binding's matching callback."""
+        suffix = "_attrs" if with_attrs else ""
+        hook = getattr(self.lib, f"hexchat_hook_{kind}{suffix}")
+        c_callback = getattr(self.lib, f"_on_{kind}{suffix}_hook")
         reg = Registration(self.ffi, callback)
-        if with_attrs:
-            return self._add(reg, self.lib.hexchat_hook_server_attrs(
-                self.lib.ph, name.encode(), priority, self.lib._on_server_attrs_hook, reg.handle))
-        return self._add(reg, self.lib.hexchat_hook_server(
-            self.lib.ph, name.encode(), priority, self.lib._on_server_hook, reg.handle))
+        return self._add(reg, hook(self.lib.ph, name.encode(), priority, c_callback, reg.handle))
 
     def timer(self, timeout_ms: int, callback: Callable[[], bool]) -> Registration:
         """A timer that returns False (or raises) is removed by HexChat

@@ -11,16 +11,10 @@ from remote_support import REMOTE_INI, reports
 TICKER = '''
 __module_name__ = "ticker"
 import hexchat
-count = [0]
-def once(userdata):
-    count[0] += 1
-    hexchat.prnt("ticker fired %d" % count[0])
-    return False          # HexChat removes the timer itself
-hexchat.hook_timer(20, once)
-def ping(word, word_eol, userdata):
-    hexchat.prnt("ticker pong")
-    return hexchat.EAT_ALL
-hexchat.hook_command("TICKPING", ping)
+fired = []
+# Returns False (prnt gives None): HexChat removes the timer itself.
+hexchat.hook_timer(20, lambda userdata: fired.append(1) or hexchat.prnt("ticker fired %d" % len(fired)))
+hexchat.hook_command("TICKPING", lambda word, word_eol, userdata: hexchat.prnt("ticker pong") or hexchat.EAT_ALL)
 '''
 
 
@@ -60,3 +54,25 @@ def test_unloading_the_loader_removes_every_hook_it_registered(sandboxed_hexchat
     assert "ticker pong" not in _lines(hc)[before:]
     assert hc.eval("result = 1") == 1, "HexChat runs on"
     assert "ticker fired 2" not in _lines(hc), "the ended timer never fired again"
+
+
+ATTRS = '''
+__module_name__ = "attrs"
+import hexchat
+def on_print(word, word_eol, userdata, attrs):
+    hexchat.prnt("attrs print %s %s" % (word[1], type(attrs.time).__name__))
+def on_server(word, word_eol, userdata, attrs):
+    if "attrs-probe" in word_eol[0]:
+        hexchat.prnt("attrs server %s %s" % (word[1], type(attrs.time).__name__))
+hexchat.hook_print_attrs("Channel Message", on_print)
+hexchat.hook_server_attrs("PRIVMSG", on_server)
+'''
+
+
+def test_attrs_hooks_get_words_and_a_time(sandboxed_hexchat_factory, scripted_server):
+    """The binding's *_attrs callbacks, as registered by hexchat_hooks."""
+    hc = sandboxed_hexchat_factory(sandbox={"attrs.py": ATTRS})
+    hc.wait_running("attrs")
+    scripted_server.privmsg("#test", "attrs-probe")
+    _wait_line(hc, "attrs server PRIVMSG int")
+    _wait_line(hc, "attrs print attrs-probe int")
