@@ -159,3 +159,69 @@ def test_a_stopped_async_script_loses_events_not_hexchat(hexchat_client, tmp_pat
     hexchat_client.settle(script)
     hexchat_client.feed(":alice!a@example.org PRIVMSG #test :after the flood")
     hexchat_client.wait_for_line("echo_after got after the flood")
+
+
+PERL_COUNTER = r'''
+use strict; use warnings;
+HexChat::register("perl_counter", "1.0", "counts");
+my @seen;
+HexChat::hook_print("Channel Message", sub {
+    my $n = (split / /, $_[0][1])[-1];
+    push @seen, $n;
+    HexChat::print("perl_counter got $n") if $n == 199;
+    return HexChat::EAT_ALL;
+});
+HexChat::hook_command("perlseen", sub {
+    my $in_order = join(",", @seen) eq join(",", 0 .. $#seen) ? 1 : 0;
+    HexChat::print("perl_counter saw " . scalar(@seen) . " in order=$in_order");
+    return HexChat::EAT_ALL;
+});
+'''
+
+
+def test_a_perl_script_takes_batched_events_too(hexchat_client, tmp_path):
+    path = tmp_path / "perl_counter.pl"
+    path.write_text(PERL_COUNTER)
+    script = hexchat_client.sandbox.load(str(path), hooks_async=True)
+    hexchat_client.wait_for(lambda: script.state is State.RUNNING, 20, "perl_counter to load")
+    emu = hexchat_client.emu
+    for n in range(200):
+        emu.feed(f":alice!a@example.org PRIVMSG #test :perl {n}")
+    emu.pump()
+    hexchat_client.wait_for_line("perl_counter got 199")
+    shown = [line for line in hexchat_client.lines("#test") if "perl " in line and "perl_counter" not in line]
+    assert len(shown) == 200, "none eaten"
+    hexchat_client.type("/perlseen")
+    hexchat_client.wait_for_line("perl_counter saw 200 in order=1")
+
+
+DEPTH = '''
+__module_name__ = "depth"
+import hexchat
+depth = [0, 0, 0]  # now, deepest, calls
+def on_msg(word, word_eol, userdata):
+    depth[0] += 1
+    depth[1] = max(depth[1], depth[0])
+    hexchat.get_info("channel")  # a round trip: later events arrive meanwhile
+    depth[2] += 1
+    depth[0] -= 1
+def on_unload(userdata):
+    hexchat.prnt("depth deepest=%d calls=%d" % (depth[1], depth[2]))
+hexchat.hook_print("Channel Message", on_msg)
+hexchat.hook_unload(on_unload)
+'''
+
+
+def test_async_events_never_run_inside_another_events_callback(hexchat_client, tmp_path):
+    """While a callback waits for its own call, the events that come in are
+    held until it returns (in process no callback runs inside another one
+    unless that call fired it), and the settle barrier waits behind them."""
+    path = tmp_path / "depth.py"
+    path.write_text(DEPTH)
+    script = hexchat_client.sandbox.load(str(path), hooks_async=True)
+    hexchat_client.wait_for(lambda: script.state is State.RUNNING, 20, "depth to load")
+    for n in range(60):
+        hexchat_client.feed(f":alice!a@example.org PRIVMSG #test :one at a time {n}")  # a turn each
+    hexchat_client.settle(script)
+    hexchat_client.unload(script)
+    assert "depth deepest=1 calls=60" in hexchat_client.lines("#test")
