@@ -65,8 +65,11 @@ class Sandbox(HookForwarding, Deaths):
                  deadline_ms: int = 500, memory_limit_mb: int = 0,
                  restart: Optional[RestartPolicy] = None,
                  on_report: Optional[Callable[[Report], None]] = None,
-                 spin_us: Optional[int] = None, extra_calls: Sequence[Call] = ()) -> None:
+                 spin_us: Optional[int] = None, extra_calls: Sequence[Call] = (),
+                 start: Optional[str] = None) -> None:
         self.backend = backend
+        #: How Python workers start: "zygote" or "spawn" (None: spawning.start_mode's default).
+        self.start = start
         #: API rows beyond the table's (a backend method serves each): both
         #: sides are generated from them, as from the table's own rows.
         self.extra_calls = tuple(extra_calls)
@@ -289,7 +292,7 @@ class Sandbox(HookForwarding, Deaths):
             script.worker = spawning.start_worker(
                 script.path, context=self.backend.get_context(), python=script.python,
                 runtime_dir=self._runtime_dir, memory_limit_mb=self.memory_limit_mb,
-                spin_us=self.spin_us, extra_calls=self.extra_calls)
+                spin_us=self.spin_us, extra_calls=self.extra_calls, start=self.start)
         except OSError as exc:  # e.g. a configured Python that does not exist
             raise SandboxError(f"{script.label} could not start: {exc.strerror or exc} "
                                f"({script.python or spawning.default_python()})") from None
