@@ -22,6 +22,7 @@ from zygote ``exited``   ``id``, ``code`` (multiprocessing convention)
 
 from __future__ import annotations
 
+import array
 import json
 import os
 import socket
@@ -57,10 +58,7 @@ def receive(sock: socket.socket) -> Optional[Tuple[Dict[str, Any], List[int]]]:
 
     Raises :class:`WireError` (descriptors already closed) for anything
     that is not a JSON object of at most :data:`MAX_MESSAGE` bytes."""
-    # MSG_CMSG_CLOEXEC: a descriptor received is never inherited by a
-    # program either side starts (HexChat's os.system, a worker's exec).
-    data, fds, flags, _addr = socket.recv_fds(sock, MAX_MESSAGE, MAX_FDS,
-                                              getattr(socket, "MSG_CMSG_CLOEXEC", 0))
+    data, fds, flags = _recv_fds(sock)
     if not data and not fds:
         return None
     try:
@@ -76,6 +74,20 @@ def receive(sock: socket.socket) -> Optional[Tuple[Dict[str, Any], List[int]]]:
         close_all(fds)
         raise
     return message, fds
+
+
+def _recv_fds(sock: socket.socket) -> Tuple[bytes, List[int], int]:
+    """``socket.recv_fds``, with ``MSG_CMSG_CLOEXEC`` (which the stdlib's
+    ignores in 3.11): a descriptor received is never inherited by a program
+    either side starts (HexChat's ``os.system``, a worker's ``exec``)."""
+    fds = array.array("i")
+    data, ancdata, flags, _addr = sock.recvmsg(
+        MAX_MESSAGE, socket.CMSG_SPACE(MAX_FDS * fds.itemsize),
+        getattr(socket, "MSG_CMSG_CLOEXEC", 0))
+    for level, kind, payload in ancdata:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+            fds.frombytes(payload[:len(payload) - len(payload) % fds.itemsize])
+    return data, list(fds), flags
 
 
 def integer(message: Dict[str, Any], key: str) -> int:
