@@ -79,6 +79,16 @@ def _runtime_dir(worker_pid):
     return os.path.dirname(os.readlink(f"/proc/{worker_pid}/fd/2"))
 
 
+def _runs(pid, name):
+    """Whether ``pid`` is a worker of script ``name`` or a child it started:
+    its stderr is that worker's file (a zygote's worker has the zygote's
+    command line, so the file names it)."""
+    try:
+        return os.path.basename(os.readlink(f"/proc/{pid}/fd/2")).startswith(f"worker-{name}-")
+    except OSError:
+        return False
+
+
 def _all_gone(pids, timeout):
     end = time.monotonic() + timeout
     return [p for p in pids if not wait_pid_exit(p, max(0.0, end - time.monotonic()))]
@@ -189,8 +199,8 @@ def test_children_end_with_their_worker_and_a_fork_is_not_the_worker(sandboxed_h
     for _ in range(50):
         hc.command("sandbox reload idle.py", "#test")
     (idle,) = [s for s in hc.wait_running("idle") if s["name"] == "idle"]
-    reloaded_away = [p.pid for p in hc.children() if "idle.py" in p.cmdline() and p.pid != idle["pid"]
-                     and p.comm.startswith("python")]
+    current = _tree(idle["pid"])
+    reloaded_away = [p.pid for p in hc.children() if _runs(p.pid, "idle") and p.pid not in current]
     assert not _all_gone(reloaded_away, 10.0)
     workers = [s["pid"] for s in hc.scripts_state() if not s["dead"]]
     live_files = {os.path.basename(os.readlink(f"/proc/{pid}/fd/2")) for pid in workers}
