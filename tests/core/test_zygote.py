@@ -25,13 +25,10 @@ hexchat.hook_command("PING%d", lambda w, we, u: hexchat.prnt("pong %d") or hexch
 
 FORKER = '''
 __module_name__ = "forker"
-import hexchat, os, time
+import hexchat, os, signal
 def fork(word, word_eol, userdata):
-    pid = os.fork()
-    if pid == 0:
-        time.sleep(1000)
-        os._exit(0)
-    hexchat.prnt("forked %d" % pid)
+    child = os.fork() or signal.pause()  # the child waits to be killed with its group
+    hexchat.prnt("forked %d" % child)
     return hexchat.EAT_ALL
 hexchat.hook_command("FORK", fork)
 '''
@@ -216,16 +213,21 @@ sys.stdin.read()
 '''
 
 
-def test_workers_die_with_a_sigkilled_client(tmp_path):
+@pytest.mark.parametrize("mode", spawning.START_MODES)
+def test_workers_die_with_a_sigkilled_client(tmp_path, mode):
     """No parent-death signal reaches a zygote's workers (the zygote is their
-    parent): the pipe's end of file and the group watchdog end them."""
-    env = dict(os.environ, **{spawning.START_ENV: "zygote"})
+    parent): the pipe's end of file and the group watchdog end them. Spawned
+    workers (the parent-death signal too) as well."""
+    env = dict(os.environ, **{spawning.START_ENV: mode})
     proc = subprocess.Popen([sys.executable, "-c", CLIENT, str(tmp_path)], stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, env=env)
     try:
         told = json.loads(proc.stdout.readline())
-        assert told["parents"] == [told["zygote"]] * 2, told
-        everything = told["workers"] + [told["kid"], told["zygote"]]
+        if mode == "zygote":
+            assert told["parents"] == [told["zygote"]] * 2, told
+        else:
+            assert told["parents"] == [proc.pid] * 2 and told["zygote"] is None, told
+        everything = told["workers"] + [told["kid"]] + ([told["zygote"]] if told["zygote"] else [])
         assert _gone(everything, 0) == everything, "all running before the kill"
         proc.kill()
         proc.wait()

@@ -8,7 +8,9 @@ import signal
 import threading
 import time
 
-from harness.procs import descendants, is_alive, remove_tree, send_signal, wait_pid_exit
+import pytest
+
+from harness.procs import descendants, is_alive, proc_info, remove_tree, send_signal, wait_pid_exit
 
 # Every script starts a `sleep 1000` and a Python child at load: they must end
 # with their worker, however it ends.
@@ -108,13 +110,15 @@ def _quit_seconds(hc):
     return exited["t"] - started, result
 
 
-def test_hexchat_sigkilled_leaves_nothing_running(sandboxed_hexchat_factory):
+@pytest.mark.parametrize("start", ["zygote", "spawn"])
+def test_hexchat_sigkilled_leaves_nothing_running(sandboxed_hexchat_factory, start):
     """Row: HexChat killed with SIGKILL; idle, busy-looping, sleeping-in-callback
     and SIGSTOPped workers, each with children, all gone within 2 s. Row: the
-    runtime dir left behind after a SIGKILL is removed at the next start."""
+    runtime dir left behind after a SIGKILL is removed at the next start.
+    Both start modes: a zygote's workers have no parent-death signal."""
     hc = sandboxed_hexchat_factory(sandbox={"idle.py": IDLE, "busy.py": BUSY, "sleeper.py": SLEEPER,
                                             "stopped.py": STOPPED},
-                                   ini="[defaults]\ndeadline_ms = 200\n")
+                                   ini=f"[defaults]\ndeadline_ms = 200\n[sandbox]\nstart = {start}\n")
     states = {s["name"]: s for s in hc.wait_running("idle", "busy", "sleeper", "stopped")}
     runtime_dir = _runtime_dir(states["idle"]["pid"])
     hc.command("SPIN", "#test")
@@ -125,6 +129,13 @@ def test_hexchat_sigkilled_leaves_nothing_running(sandboxed_hexchat_factory):
     everything = [p.pid for p in hc.children()]
     for s in states.values():
         assert len(_tree(s["pid"])) >= 3, f"{s['name']} and its two children run"
+        parent = proc_info(s["pid"]).ppid
+        if start == "spawn":
+            assert parent == hc.pid, f"{s['name']} spawned by HexChat"
+        else:
+            with open(f"/proc/{parent}/cmdline", "rb") as f:
+                assert b"hexsandbox.zygote.server" in f.read(), f"{s['name']} forked by the zygote"
+            assert proc_info(parent).ppid == hc.pid
     assert set(everything) >= {p for s in states.values() for p in _tree(s["pid"])}
 
     send_signal([hc.pid], signal.SIGKILL)
