@@ -7,7 +7,7 @@ Measures, for each start mode (``spawning.start_mode``), on the emulator:
   runs) is readable on HexChat's end of the pipe; median of ``--repeat``,
   with a warm zygote. Also the time the call itself takes (what HexChat's
   main thread spends), and the first worker of a cold zygote (its boot
-  included);
+  included: that first call waits for the zygote to be ready);
 * **30 workers loaded**: 30 trivial scripts loaded through a Sandbox until
   every one is running;
 * **PSS of 30 idle workers**: the sum of ``/proc/PID/smaps_rollup`` Pss over
@@ -86,6 +86,7 @@ def measure(mode: str, repeat: int, workers: int, folder: str) -> Dict[str, Any]
         parents = {_ppid(s.pid) for s in scripts if s.pid}
         return {
             "one worker ready, cold (ms)": round(cold["ready_ms"], 1),
+            "start_worker call, cold (ms)": round(cold["call_ms"], 1),
             "one worker ready (ms, median)": round(statistics.median(r["ready_ms"] for r in rounds), 1),
             "start_worker call (ms, median)": round(statistics.median(r["call_ms"] for r in rounds), 2),
             f"{workers} workers loaded (s)": round(loaded_s, 3),

@@ -140,7 +140,9 @@ class Host:
         own = wanted.python if wanted.python and wanted.python != self.python else None
 
         def start(python: Optional[str]) -> Optional[Script]:
-            script = self._start(path, wanted.deadline_ms, python, wanted.hooks == "async")
+            # Autoload never blocks HexChat's start (sandbox.starting).
+            script = self._start(path, wanted.deadline_ms, python, wanted.hooks == "async",
+                                 background=autoload)
             if autoload and script is not None and self.told_start is None:
                 self.autoloaded.append(script)
             return script
@@ -156,10 +158,10 @@ class Host:
         return self._load(script.path)
 
     def _start(self, path: str, deadline_ms: int, python: Optional[str],
-               hooks_async: bool = False) -> Optional[Script]:
+               hooks_async: bool = False, background: bool = False) -> Optional[Script]:
         try:
             return self.sandbox.load(path, deadline_ms=deadline_ms, python=python or self.python,
-                                     hooks_async=hooks_async)
+                                     hooks_async=hooks_async, background=background)
         except SandboxError as exc:
             self.backend.prnt(f"hexsandbox: {exc}")
             return None

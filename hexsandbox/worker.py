@@ -133,7 +133,8 @@ class WorkerRuntime:
             max_out_frame=MAX_FRAME_TO_CLIENT,
             immediate={M.ACK: self._on_ack, M.STACK: self._on_stack,
                        M.CONTEXT_CLOSED: self._on_context_closed, M.UNLOAD: self._on_unload,
-                       M.HOOK: self._on_event, M.TIMER: self._on_event})
+                       M.HOOK: self._on_event, M.TIMER: self._on_event,
+                       M.EVENTS: self._on_event})
         self.session.on_owner_done = self._owner_done
         self.session.gate = self._may_send
 
@@ -250,7 +251,12 @@ class WorkerRuntime:
         return True
 
     def _on_event(self, msg: M.Message) -> bool:
-        self.live_context(msg.ctx)  # type: ignore[union-attr]  # HexChat reuses freed pointers
+        # HexChat reuses freed pointers: a handle an event carries is open.
+        if isinstance(msg, M.Notification) and msg.method == M.EVENTS:
+            for event in msg.args[0]:
+                self.live_context(event[1])
+        else:
+            self.live_context(msg.ctx)  # type: ignore[union-attr]
         return True
 
     def _owner_done(self) -> None:
@@ -308,6 +314,10 @@ class WorkerRuntime:
         elif isinstance(msg, M.Notification):
             if msg.method == M.TIMER:
                 self._fire_timer(msg.args[0], msg.ctx)
+            elif msg.method == M.EVENTS:
+                # Asynchronous hooks: nobody waits, the eat values go nowhere.
+                for hook_id, ctx, word, word_eol, time in msg.args[0]:
+                    self._run_hook(ctx, [hook_id, word, word_eol, time])
             elif msg.method == M.UNLOAD:
                 self.unload_requested = True
 

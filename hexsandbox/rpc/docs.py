@@ -226,6 +226,10 @@ before it is served again.
 * **Late**: past the deadline the event goes on uneaten, the script is
   marked late and the user is told once; its hooks are passed over until
   the late answer arrives.
+* **Asynchronous hooks** (`hooks = async`): HexChat never waits. Events go
+  one-way, batched: every event of one main-loop turn in one `{M.EVENTS}`
+  notification, written before anything else the client sends that worker,
+  so the order of events, timers and answers is kept.
 * **Timers** do not eat anything: `[2, "timer", [ctx, hook_id]]`; the worker
   answers with a `timer_done` notification. A timer is not fired again
   before its `timer_done`.
@@ -238,6 +242,7 @@ Constants: {constants}.
 |---|---|---|---|
 | `{M.HOOK}` | request | `[ctx, hook_id, word: [str], word_eol: [str], server_time: int]` | eat value (int) |
 | `{M.TIMER}` | notification | `[ctx, hook_id]` | a `timer_done` notification |
+| `{M.EVENTS}` | notification | `[nil, [event, ...]]`, event = `[hook_id, ctx, word, word_eol, server_time]` | - (async hooks) |
 | `{M.UNLOAD}` | notification | `[nil]` | `unloading`, then `unloaded` |
 | `{M.CONTEXT_CLOSED}` | notification | `[handle]` | - (Context calls on it now fail at once) |
 | `{M.STACK}` | request | `[nil]` | str: every thread's stack (answered by the reader thread) |

@@ -123,6 +123,7 @@ def notification(method: str, ctx: Optional[int], args: List[Any]) -> list:
 #: client -> worker
 HOOK = "hook"                      # request: run a hook callback, answer its eat value
 TIMER = "timer"                    # notification: a timer is due
+EVENTS = "events"                  # notification: a batch of one-way hook events (async hooks)
 UNLOAD = "unload"                  # notification: run unload hooks and exit
 RUN = "run"                        # request: run a cloudpickled function (tools, tests)
 STACK = "stack"                    # request: the Python stacks of all threads

@@ -135,6 +135,9 @@ class Session:
         #: door this way on its script's threads once it has read ``unload``,
         #: even for a thread that was already waiting for the window.
         self.gate: Optional[Callable[[], bool]] = None
+        #: One-way items held for one batched notification (:meth:`hold`).
+        self._held: List[Any] = []
+        self._held_method = ""
 
     # ------------------------------------------------------------ state
     @property
@@ -160,20 +163,68 @@ class Session:
         return body
 
     def _write(self, body: bytes, kind: str, method: Optional[str], msgid: Optional[int]) -> None:
-        """Write one frame (``_send_lock`` held)."""
+        """Write one frame (``_send_lock`` held), after the held batch if
+        any: what was held keeps its place before whatever follows it."""
         if not self.alive:
             raise SessionClosed(f"{self.peer} is gone")
+        data = framing.frame(body)
+        if self._held:
+            data = self._take_held() + data
+        self._write_data(data)
+        if self.trace is not None:
+            self.trace.record(self.peer, "out", kind, method, msgid, len(body))
+
+    def _write_data(self, data: bytes) -> None:
         deadline = None if self.send_timeout is None else time.monotonic() + self.send_timeout
         try:
-            done = framing.write_all(self.fd, framing.frame(body), deadline)
+            done = framing.write_all(self.fd, data, deadline)
         except (framing.PeerClosed, OSError) as exc:
             self.eof = True
             raise SessionClosed(f"{self.peer} is gone") from exc
         if not done:
             self.broken = f"stopped reading its messages for {self.send_timeout:.1f} s"
             raise SessionClosed(self.broken)
+
+    # ------------------------------------------------------------ batching
+    def hold(self, method: str, item: Any) -> int:
+        """Queue ``item`` for one ``method`` notification carrying every item
+        held (``[ctx=None, [item, ...]]``), written by :meth:`release` or
+        just before anything else is written, so it keeps its place in the
+        order. Bursts of one-way events cost one write and one decode, not
+        one each. Returns how many items are held now."""
+        with self._send_lock:
+            if self._held and method != self._held_method:
+                self._write_data(self._take_held())
+            self._held_method = method
+            self._held.append(item)
+            return len(self._held)
+
+    def release(self) -> int:
+        """Write the held batch now (if any); how many items it carried."""
+        with self._send_lock:
+            count = len(self._held)
+            if count and self.alive:
+                self._write_data(self._take_held())
+            self._held = []
+            return count
+
+    def drop_held(self) -> int:
+        """Forget the held batch (the peer is not reading); how many items."""
+        with self._send_lock:
+            count, self._held = len(self._held), []
+            return count
+
+    @property
+    def held(self) -> int:
+        return len(self._held)
+
+    def _take_held(self) -> bytes:
+        """The held batch as one frame (``_send_lock`` held)."""
+        items, self._held = self._held, []
+        body = codec.encode(M.notification(self._held_method, None, [items]))
         if self.trace is not None:
-            self.trace.record(self.peer, "out", kind, method, msgid, len(body))
+            self.trace.record(self.peer, "out", "notification", self._held_method, None, len(body))
+        return framing.frame(body)
 
     def send_request(self, method: str, ctx: Optional[int], args: List[Any],
                      waiter: Any = _OWNER) -> int:

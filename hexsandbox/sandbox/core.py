@@ -30,13 +30,13 @@ from ..environments.hints import missing_module_hint
 from ..perl import client as perl_client
 from ..perl.process import is_perl_script
 from ..rpc import messages as M
-from ..rpc import trace
-from ..rpc.session import Session, SessionClosed
+from ..rpc.session import SessionClosed
 from ..spinwait import default_spin_us
 from .dispatcher import INBOX_PAUSE_BYTES, Dispatcher
 from .deaths import Deaths
 from .hooks import HookForwarding
 from .records import Report, RestartPolicy, SandboxError, Script, State
+from .starting import MAX_FRAME_FROM_WORKER, SEND_TIMEOUT_S, Starter, Starting  # noqa: F401 (limits named here too: rpc.docs)
 
 #: Work per main-loop turn for one worker before HexChat gets the loop back.
 SERVE_BUDGET_S = 0.005
@@ -44,18 +44,9 @@ SERVE_BUDGET_BYTES = 256 * 1024
 #: A worker that used a whole turn's budget rests this many times as long.
 REST_FACTOR = 9
 
-#: The largest message a worker may send (a bigger one drops it at once):
-#: far above any real call (IRC lines are 512 bytes, pluginprefs 512), small
-#: enough that the worst body to decode (256 KiB of empty arrays) takes
-#: ~45 ms, well inside a hook's deadline (benchmarks/codec.py).
-MAX_FRAME_FROM_WORKER = 256 * 1024
-
-#: How long the client waits for room in a worker's socket before it
-#: decides the worker stopped reading and drops it.
-SEND_TIMEOUT_S = 1.0
 
 
-class Sandbox(HookForwarding, Deaths):
+class Sandbox(Starting, HookForwarding, Deaths):
     """Runs HexChat scripts in worker processes against a :class:`Backend`.
 
     All public methods are called on the backend's main thread.
@@ -85,6 +76,7 @@ class Sandbox(HookForwarding, Deaths):
         #: Every script whose worker may still run (reloaded-away copies too).
         self._alive: List[Script] = []
         self._closing = False
+        self._starter = Starter(backend)
         self._handlers = (dispatch.build_handlers(CALLS + self.extra_calls) if self.extra_calls
                           else dispatch.HANDLERS)
         self._runtime_dir = spawning.private_runtime_dir()
@@ -99,28 +91,6 @@ class Sandbox(HookForwarding, Deaths):
         self._close_hook = backend.hook_print("Close Context", 127, self._context_closed, False)
 
     # ================================================================ public
-    def load(self, path: str, *, deadline_ms: Optional[int] = None,
-             python: Optional[str] = None, hooks_async: bool = False) -> Script:
-        """Start ``path`` in a new worker. Returns at once; the script's
-        ``state`` leaves STARTING when it has loaded or failed.
-
-        ``hooks_async``: HexChat never waits for this script's hooks; their
-        events reach it one-way and its eat values are ignored (issue 14,
-        docs/architecture.md "Asynchronous hooks")."""
-        path = os.path.abspath(os.path.expanduser(path))
-        if not os.path.isfile(path):
-            raise SandboxError(f"no such script: {path}")
-        if any(s.path == path and s.state in (State.STARTING, State.RUNNING)
-               for s in self.scripts):
-            raise SandboxError(f"{os.path.basename(path)} is already loaded")
-        # A copy that crashed or could not start is replaced, not listed twice.
-        self.scripts = [s for s in self.scripts if not (s.path == path and s.dead)]
-        script = Script(path=path, deadline_ms=deadline_ms or self.deadline_ms,
-                        python=python or self.python, hooks_async=hooks_async)
-        self._start(script)
-        self.scripts.append(script)
-        return script
-
     def unload(self, script: Script, *, grace_ms: int = endings.UNLOAD_GRACE_MS,
                intent: str = endings.UNLOAD) -> None:
         """Run the script's unload hooks in its worker, then let it exit.
@@ -134,6 +104,12 @@ class Sandbox(HookForwarding, Deaths):
             self._forget(script)
             return
         script.life.intent = intent
+        if script.state is State.STARTING and script.worker is None:
+            # Still being started in the background: it never ran a line,
+            # and the fresh worker is ended as soon as it comes (starting).
+            script.state, script.dead = State.STOPPED, True
+            self._forget(script)
+            return
         if script.state is State.STARTING and script.worker is not None:
             # Not loaded yet, so no unload hook of its can have run in
             # process either: cancel the load (quietly, as intended).
@@ -143,33 +119,6 @@ class Sandbox(HookForwarding, Deaths):
             return
         if self._begin_unload(script):
             self.backend.hook_timer(grace_ms, lambda: self._kill_if_alive(script))
-
-    def reload(self, script: Script) -> Script:
-        """Unload, then load the same file again in a fresh worker.
-
-        The old worker leaves the script list at once (it finishes its unload
-        hooks in the background), so names resolve to the fresh one."""
-        if script.external:
-            raise SandboxError(f"{script.label} is an external application: it reconnects itself")
-        self.unload(script, intent=endings.RELOAD)
-        if script in self.scripts:
-            self.scripts.remove(script)
-        return self.load(script.path, deadline_ms=script.deadline_ms, python=script.python,
-                         hooks_async=script.hooks_async)
-
-    def attach(self, name: str, peer: Any, *, deadline_ms: Optional[int] = None) -> Script:
-        """Serve an external application (hexsandbox.remote) as a worker,
-        under ``app:NAME``. ``peer`` is a ``remote.service.AppConnection``:
-        it stands where a ``StartedWorker`` would, with no process of ours."""
-        script = Script(path=f"app:{name}", deadline_ms=deadline_ms or self.deadline_ms,
-                        python=None, name=name, description="external application",
-                        state=State.RUNNING, external=True)
-        script.worker = peer
-        self._open_session(script, peer.conn.fileno(), name)
-        script.gui = self.backend.plugingui_add(script.path, name, script.description,
-                                                "remote")  # no version: the window hides it
-        self.scripts.append(script)
-        return script
 
     def find(self, name: str) -> Optional[Script]:
         """A script by module name, file name or path (as /py unload does)."""
@@ -260,6 +209,7 @@ class Sandbox(HookForwarding, Deaths):
             self.backend.unhook(self._close_hook)
             self._closing = True
             self._dispatcher.close()
+            self._starter.close()
         finally:  # whatever went wrong above, nothing is left behind
             shutil.rmtree(self._runtime_dir, ignore_errors=True)
             spawning.release()
@@ -287,26 +237,6 @@ class Sandbox(HookForwarding, Deaths):
         backend.set_context(previous)
 
     # ========================================================= main thread
-    def _start(self, script: Script) -> None:
-        try:
-            script.worker = spawning.start_worker(
-                script.path, context=self.backend.get_context(), python=script.python,
-                runtime_dir=self._runtime_dir, memory_limit_mb=self.memory_limit_mb,
-                spin_us=self.spin_us, extra_calls=self.extra_calls, start=self.start)
-        except OSError as exc:  # e.g. a configured Python that does not exist
-            raise SandboxError(f"{script.label} could not start: {exc.strerror or exc} "
-                               f"({script.python or spawning.default_python()})") from None
-        self._open_session(script, script.worker.conn.fileno(), os.path.basename(script.path))
-
-    def _open_session(self, script: Script, fd: int, peer: str) -> None:
-        session = Session(fd, peer=peer, max_frame=MAX_FRAME_FROM_WORKER, acks=True,
-                          send_timeout=SEND_TIMEOUT_S, spin_us=self.spin_us,
-                          trace=trace.from_environment())
-        session.on_owner_done = lambda: self._owner_done(script)
-        script.session = session
-        self._alive.append(script)
-        self._dispatcher.watch(script)
-
     def _owner_done(self, script: Script) -> None:
         """The main thread stopped reading this worker's socket itself:
         serve what it read past its answer, and give the socket back."""
@@ -370,24 +300,6 @@ class Sandbox(HookForwarding, Deaths):
                 break
         if session.paused:
             self._give_back(script)
-
-    def _serve_load(self, script: Script) -> None:
-        """The script's top level runs: serve only this worker until it has
-        loaded or failed, at most its deadline. In process /load blocks
-        HexChat's main loop while the top level runs, so no timer or server
-        line can come between a script's load output and "Failed to load
-        module"; this keeps that order. Past the deadline HexChat goes on and
-        the rest of the load is served as it comes, like any other traffic."""
-        session = script.session
-        end = time.monotonic() + script.deadline_ms / 1000.0
-        while session is not None and script.state is State.STARTING and not script.dead:
-            remaining = end - time.monotonic()
-            if remaining <= 0:
-                return
-            msg = session.wait(None, remaining)
-            if msg is None:
-                return
-            self._handle(script, msg)
 
     def _handle(self, script: Script, msg: M.Message) -> None:
         session = script.session

@@ -31,6 +31,11 @@ if TYPE_CHECKING:  # pragma: no cover
 #: its answer reaches the inbox as a stray response (``_late_reply`` times it).
 _ONE_WAY = None
 
+#: An asynchronous script's events go in one ``events`` notification per
+#: main-loop turn, or per this many events in a longer burst (~25 KB of
+#: channel messages: one write, one decode, one wakeup of the worker).
+EVENTS_PER_BATCH = 128
+
 
 class HookForwarding:
     """Mixed into :class:`hexsandbox.sandbox.core.Sandbox` (main thread only)."""
@@ -105,7 +110,7 @@ class HookForwarding:
         if script.hooks_async:
             # ``hooks = async``: never waited on, and never timed either
             # (lateness does not exist for such a script).
-            self._deliver_uneaten(script, session, ctx, params)
+            self._hold_event(script, session, [hook_id, ctx, word, word_eol, server_time])
             return 0
         now = time.monotonic()
         if script.late or not script.slow.should_wait(now, script.deadline_ms / 1000.0):
@@ -153,6 +158,35 @@ class HookForwarding:
                 pass
         script.missed_events += 1
         return None
+
+    def _hold_event(self, script: Script, session: Any, event: List[Any]) -> None:
+        """An asynchronous script's event joins the batch sent at the end of
+        this main-loop turn (or when it is full). The session writes a held
+        batch before anything else it sends, so events stay in order with
+        timers, unload and the answers to the script's own calls."""
+        try:
+            held = session.hold(M.EVENTS, event)
+        except SessionClosed:
+            return
+        if held == 1:
+            self.backend.call_soon(lambda: self._release_events(script))
+        elif held >= EVENTS_PER_BATCH:
+            self._release_events(script)
+
+    def _release_events(self, script: Script) -> None:
+        """Send the held batch, or drop and count it when the worker has
+        stopped reading its socket, so HexChat never blocks on it."""
+        session = script.session
+        if session is None or not session.held:
+            return
+        if not slow_policy.room_to_send(session.fd):
+            script.missed_events += session.drop_held()
+            return
+        try:
+            session.release()
+        except SessionClosed:
+            if session.broken:
+                self._drop_broken(script)
 
     def _mark_late(self, script: Script, msgid: int, what: str) -> None:
         script.late_call = msgid

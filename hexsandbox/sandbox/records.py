@@ -51,6 +51,9 @@ class Script:
     python: Optional[str]
     #: HexChat never waits for this script's hooks (``hooks = async``).
     hooks_async: bool = False
+    #: Its load blocks HexChat's main loop until loaded, as /load does in
+    #: process (False: autoloaded in the background; sandbox.starting).
+    atomic: bool = True
     name: str = ""
     version: str = ""
     description: str = ""

@@ -139,3 +139,67 @@ def test_a_python_that_is_not_there_is_one_line_and_the_next_choice(world):
     assert ("hexsandbox: hexsandbox.ini [defaults]: python = '/no/such/python' is not the full path "
             "of an installed Python; using the default.") in _lines(emu)
     assert _which(emu, "plain") == [f"plain runs {LOADER_PY}"]
+
+
+def test_autoload_never_blocks_the_main_loop(world):
+    """Autoloaded scripts load in the background (sandbox.starting): a top
+    level that runs for a long time holds HexChat's main loop for none of
+    it, where /load would wait up to the deadline (here 5 s)."""
+    import time
+
+    emu, folder, start = world
+    turns = []  # how long each piece of main-loop work took
+    queue_work = emu.call_soon
+
+    def timed(fn):
+        def run():
+            began = time.monotonic()
+            fn()
+            turns.append(time.monotonic() - began)
+        queue_work(run)
+
+    emu.call_soon = timed
+    started = time.monotonic()
+    host = start({"slow.py": SLOW.replace("__plugin_file", repr(str(folder / "slow.py"))),
+                  "quick.py": GOOD.format(name="quick")},
+                 ini="[defaults]\ndeadline_ms = 5000\n")
+    slow, quick = host.sandbox.find("slow.py"), host.sandbox.find("quick.py")
+    assert time.monotonic() - started < 1.0, "autoload itself waited for the workers"
+    # Until quick has loaded and slow's "loading" (its top level began) was served.
+    emu.run_until(lambda: quick.state is State.RUNNING and slow.session is not None
+                  and slow.session.popped_bytes > 0, 20)
+    longest = max(turns)
+    assert slow.state is State.STARTING, "slow.py is still in its top level"
+    assert longest < 1.0, f"a piece of main-loop work took {longest:.2f} s during autoload"
+    (folder / "go").write_text("")
+    _settle(emu, host)
+    assert slow.state is State.RUNNING
+
+
+def test_a_script_unloaded_while_it_is_still_being_started_leaves_no_process(world):
+    """Unloaded before its worker came back from the starter thread: the
+    worker is ended when it does, whatever its top level managed to run."""
+    emu, folder, start = world
+    pidfile = folder / "pid"
+    host = start({"forever.py": f"import os, time\nopen({str(pidfile)!r}, 'w').write(str(os.getpid()))\n"
+                                "time.sleep(3600)\n"})
+    forever = host.sandbox.find("forever.py")
+    assert forever.worker is None, "still being started"
+    host.sandbox.unload(forever)
+    assert forever.dead and forever.state is State.STOPPED
+    # The starter works in order: once a later load is back, the earlier one was handled.
+    (folder / "after.py").write_text(GOOD.format(name="after"))
+    after = host.sandbox.load(str(folder / "after.py"), background=True)
+    emu.run_until(lambda: after.state is State.RUNNING, 20)
+    if pidfile.exists():  # its top level ran before the kill: that process must be gone
+        pid = int(pidfile.read_text())
+        emu.run_until(lambda: not os.path.exists(f"/proc/{pid}") or _zombie(pid), 10)
+    assert forever not in host.sandbox.scripts
+
+
+def _zombie(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True

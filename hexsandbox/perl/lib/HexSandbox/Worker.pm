@@ -363,6 +363,12 @@ sub handle {
     } elsif ($kind == 2) {
         my (undef, $method, $params) = @$msg;
         if ($method eq 'timer') { HexSandbox::Script::fire_timer($params->[1], $params->[0]) }
+        elsif ($method eq 'events') {  # asynchronous hooks: eat values go nowhere
+            for my $event (@{$params->[1]}) {
+                $CTX = $event->[1];
+                HexSandbox::Script::run_hook($event->[0], $event->[2], $event->[3]);
+            }
+        }
         elsif ($method eq 'unload') { $UNLOAD = 1 }
     }
 }
