@@ -7,6 +7,7 @@ import socket
 import pytest
 
 from hexsandbox import spawning
+from hexsandbox.client import State
 from hexsandbox.config import load_settings
 from hexsandbox.emulator import Emulator
 from hexsandbox.loader import Host
@@ -43,6 +44,7 @@ def test_the_host_passes_the_setting_to_its_sandbox(tmp_path, monkeypatch):
         assert host.sandbox.start == "spawn"
         host.autoload()
         (script,) = host.sandbox.scripts
+        emu.run_until(lambda: script.state is State.RUNNING, 20)
         with open(f"/proc/{script.pid}/stat", "rb") as f:
             assert int(f.read().rsplit(b")", 1)[1].split()[1]) == os.getpid(), "spawned"
         assert spawning.zygote_pid() is None
