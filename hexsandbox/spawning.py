@@ -249,6 +249,11 @@ def zygote_pid(python: Optional[str] = None) -> Optional[int]:
     return _ZYGOTES.zygote_pid(python or default_python())
 
 
+def zygote_failure(python: Optional[str] = None) -> Optional[str]:
+    """Why ``python``'s workers are spawned although the zygote mode is on."""
+    return _ZYGOTES.failure(python or default_python())
+
+
 def start_worker(script_path: str, *, context: Optional[int], python: Optional[str],
                  runtime_dir: str, memory_limit_mb: int = 0, spin_us: int = 0,
                  extra_calls: tuple = (), start: Optional[str] = None) -> StartedWorker:

@@ -257,6 +257,10 @@ class ZygotePool:
         zygote = self._zygotes.get(python)
         return zygote.pid if zygote is not None and zygote.usable else None
 
+    def failure(self, python: str) -> Optional[str]:
+        """Why ``python``'s zygote was dropped this session (None: it was not)."""
+        return self.failed.get(python)
+
     def close(self) -> None:
         """The last Sandbox shut down: end every zygote and forget failures."""
         with self._lock:

@@ -235,3 +235,25 @@ def test_workers_die_with_a_sigkilled_client(tmp_path, mode):
     finally:
         proc.kill()
         proc.wait()
+
+
+@pytest.mark.parametrize("mode", spawning.START_MODES)
+def test_an_interpreter_without_hexsandbox_fails_the_same_way(tmp_path, monkeypatch, mode):
+    """Its zygote dies at once (no wait for a boot that never comes); the
+    worker is spawned instead and fails as it always did."""
+    monkeypatch.setenv(spawning.START_ENV, mode)
+    bare = tmp_path / "bare-python"
+    bare.write_text("#!/bin/sh\nexec %s -I -S \"$@\"\n" % sys.executable)
+    bare.chmod(0o755)
+    with EmulatedClient(str(tmp_path)) as client:
+        path = tmp_path / "one.py"
+        path.write_text(PINGER % (1, 1, 1))
+        script = client.sandbox.load(str(path), python=str(bare))
+        client.wait_for(lambda: script.dead, what="the worker to fail")
+        assert script.state is State.FAILED
+        (report,) = client.sandbox.reports
+        assert report.text == ("hexsandbox: one.py could not load: it exited with code 1 while loading "
+                               "(last output: ModuleNotFoundError: No module named 'hexsandbox'); "
+                               "it is not restarted.")
+        if mode == "zygote":
+            assert spawning.zygote_failure(str(bare)) == "exited", "not a timeout"
