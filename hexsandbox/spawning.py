@@ -241,7 +241,13 @@ def _launch_zygote(argv: list, control_fd: int) -> subprocess.Popen:
     return popen
 
 
-_ZYGOTES = zygote_client.ZygotePool(_launch_zygote)
+def _zygote_gone(pid: int) -> None:
+    """A zygote was reaped: its group id may be handed out again."""
+    if _WATCHDOG.current is not None:
+        _WATCHDOG.current.forget(pid)
+
+
+_ZYGOTES = zygote_client.ZygotePool(_launch_zygote, _zygote_gone)
 
 
 def zygote_pid(python: Optional[str] = None) -> Optional[int]:

@@ -92,7 +92,8 @@ class ZygoteWorkerProcess:
 class Zygote:
     """One zygote process, its control socket and its reader thread."""
 
-    def __init__(self, python: str, launch: Launch) -> None:
+    def __init__(self, python: str, launch: Launch,
+                 on_gone: Callable[[int], None] = lambda pid: None) -> None:
         self.python = python
         ours, theirs = wire.socket_pair()
         try:
@@ -105,6 +106,16 @@ class Zygote:
             theirs.close()
         self.sock = ours
         self.pid = self.popen.pid
+        #: Signals go through a pidfd: the reader thread reaps the zygote, and
+        #: a bare pid could by then name another process.
+        try:
+            self._pidfd: Optional[int] = os.pidfd_open(self.pid)
+        except OSError:  # no pidfds (Linux < 5.3): no zygote, workers are spawned
+            self.popen.kill()
+            self.popen.wait()
+            ours.close()
+            raise
+        self._on_gone = on_gone
         #: Why it was dropped (None while usable).
         self.failure: Optional[str] = None
         self._cond = threading.Condition()
@@ -185,11 +196,16 @@ class Zygote:
             self.popen.wait(1.0)  # reap it (it was killed, or it is leaving)
         except subprocess.TimeoutExpired:
             pass
+        else:
+            self._on_gone(self.pid)
         self.sock.close()
 
     def _file(self, message: Dict[str, Any], fds: List[int]) -> None:
         op = message["op"]
         with self._cond:
+            if self.failure is not None:  # dropped: a late answer is nobody's
+                wire.close_all(fds)
+                return
             if op == "ready" and not fds:
                 self._ready = True
             elif op == "forked" and len(fds) == 1:
@@ -218,17 +234,22 @@ class Zygote:
             self.sock.shutdown(socket.SHUT_RDWR)  # the reader thread sees end of file
         except OSError:
             pass
-        try:
-            os.kill(self.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+        with self._cond:
+            pidfd, self._pidfd = self._pidfd, None
+        if pidfd is not None:
+            try:
+                signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+            except OSError:
+                pass  # already gone
+            os.close(pidfd)
 
 
 class ZygotePool:
     """One zygote per interpreter path, started on first use."""
 
-    def __init__(self, launch: Launch) -> None:
+    def __init__(self, launch: Launch, on_gone: Callable[[int], None] = lambda pid: None) -> None:
         self._launch = launch
+        self._on_gone = on_gone  # a zygote was reaped (its pid no longer names it)
         self._lock = threading.Lock()
         self._zygotes: Dict[str, Zygote] = {}
         #: Interpreters whose zygote failed: spawn for the rest of the session.
@@ -242,7 +263,7 @@ class ZygotePool:
             zygote = self._zygotes.get(python)
             if zygote is None:
                 try:
-                    zygote = self._zygotes[python] = Zygote(python, self._launch)
+                    zygote = self._zygotes[python] = Zygote(python, self._launch, self._on_gone)
                 except OSError as exc:
                     self.failed[python] = f"could not start ({exc})"
                     return None
