@@ -379,3 +379,42 @@ def test_a_slow_script_stalls_hexchat_at_most_once(sandboxed_hexchat_factory, sc
     delivered = hc.eval("import hexsandbox.loader as _h\n"
                         "result = _h.current_host().sandbox.find('slow').slow.delivered_one_way")
     assert delivered == 199, "still delivered to it, one-way"
+
+
+def test_a_killed_zygote_takes_no_script_down(sandboxed_hexchat_factory, scripted_server):
+    """Issue 14: a zygote's crash must not end its workers (they are not its
+    to end), the next start is spawned, and the orphaned workers and their
+    children still end with HexChat (pipe end of file, group watchdog)."""
+    hc = sandboxed_hexchat_factory(sandbox={"idle.py": IDLE, "forker.py": FORKER})
+    states = {s["name"]: s for s in hc.wait_running("idle", "forker")}
+    zygote = proc_info(states["forker"]["pid"]).ppid
+    with open(f"/proc/{zygote}/cmdline", "rb") as f:
+        assert b"hexsandbox.zygote.server" in f.read()
+    old_idle = _tree(states["idle"]["pid"])
+    orphans = _tree(states["forker"]["pid"]) + old_idle
+    assert len(orphans) >= 6, "both workers and their two children each"
+
+    os.kill(zygote, signal.SIGKILL)
+    assert wait_pid_exit(zygote, 5)
+    hc.command("PING", "#test")
+    scripted_server.roundtrip()
+    assert "pong" in _lines(hc), "the forker still answers"
+    assert _all_gone(orphans, 0) == orphans, "nothing of theirs died with the zygote"
+
+    hc.command("sandbox reload idle.py", "#test")
+    (idle,) = [s for s in hc.wait_scripts(
+        lambda st: any(s["name"] == "idle" and s["state"] == "running" and s["pid"] != states["idle"]["pid"]
+                       for s in st), what="the reloaded idle to run") if s["name"] == "idle"]
+    assert proc_info(idle["pid"]).ppid == hc.pid, "spawned: the zygote is not restarted"
+    assert not _all_gone(old_idle, 2.0), "the reloaded-away orphan and its children end"
+    reports = hc.reports()
+    assert [r["kind"] for r in reports] == [], "\n".join(r["text"] for r in reports)
+
+    # HexChat dies with the orphaned forker still running: it and its
+    # children end too (nobody's parent-death signal reaches them).
+    everything = _tree(states["forker"]["pid"]) + _tree(idle["pid"])
+    assert len(everything) >= 6
+    send_signal([hc.pid], signal.SIGKILL)
+    assert wait_pid_exit(hc.pid, 5)
+    left = _all_gone(everything, 2.0)
+    assert not left, [(p, open(f"/proc/{p}/cmdline", "rb").read()) for p in left]
