@@ -43,10 +43,11 @@ class EmulatedClient:
 
     # ------------------------------------------------------------- scripts
     def load(self, script: Union[str, os.PathLike], *, deadline_ms: Optional[int] = None,
-             wait: bool = True, timeout: float = 20.0) -> Script:
+             wait: bool = True, timeout: float = 20.0, hooks_async: bool = False) -> Script:
         """Load a script file, or script *source* (any string with a newline).
 
         With ``wait`` (default) returns once it has loaded or failed.
+        ``hooks_async``: as ``[script:NAME] hooks = async`` in hexsandbox.ini.
         """
         path = os.fspath(script)
         if "\n" in path:
@@ -59,7 +60,8 @@ class EmulatedClient:
         self.emu.set_context(self.emu.front_context())
         # Its declared packages first (PEP 723 / hexsandbox.ini), as inside HexChat.
         python = python_for_script(path, self.sandbox.python, self.config_dir)
-        loaded = self.sandbox.load(path, deadline_ms=deadline_ms, python=python)
+        loaded = self.sandbox.load(path, deadline_ms=deadline_ms, python=python,
+                                   hooks_async=hooks_async)
         if wait:
             self.wait_for(lambda: loaded.state is not State.STARTING or loaded.dead, timeout,
                           f"{os.path.basename(path)} to load")

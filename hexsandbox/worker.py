@@ -19,6 +19,7 @@ spawn start method cannot pickle a function defined in ``__main__``.
 from __future__ import annotations
 
 import builtins
+import collections
 import faulthandler
 import os
 import resource
@@ -27,7 +28,7 @@ import sys
 import threading
 import traceback
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, NoReturn, Optional, Set
+from typing import Any, Callable, Deque, Dict, List, NoReturn, Optional, Set
 
 from . import proxy
 from .script_loading import load_script, print_callback_error
@@ -63,6 +64,13 @@ class WorkerConfig:
     #: API rows beyond hexsandbox.api_table.CALLS (see Sandbox(extra_calls=)),
     #: pickled and base64-encoded: the config travels as JSON.
     extra_calls: str = ""
+
+
+def _waits_for_the_callback(msg: M.Message) -> bool:
+    """Runs only between callbacks, never nested inside one (handle_nested)."""
+    if isinstance(msg, M.Notification):
+        return msg.method in (M.EVENTS, M.TIMER)
+    return isinstance(msg, M.Request) and msg.method == M.RUN
 
 
 @dataclass
@@ -120,6 +128,8 @@ class WorkerRuntime:
         #: Set as soon as an ``unload`` is read: from then on only the
         #: callback thread (running unload hooks) may call the API.
         self.unloading = threading.Event()
+        #: Messages held back while a callback waited (``handle_nested``).
+        self.deferred: Deque[M.Message] = collections.deque()
         self.lost = False
         #: Contexts the client said were closed (see ``context_closed``).
         self.closed_contexts: Set[Any] = set()
@@ -180,7 +190,7 @@ class WorkerRuntime:
         try:
             if threading.get_ident() == self.callback_thread:
                 msgid = session.send_request(method, ctx, args)
-                reply = session.wait(msgid, None, self.handle)
+                reply = session.wait(msgid, None, self.handle_nested)
                 if reply is None:
                     raise ConnectionLost("hexsandbox client is gone")
             else:
@@ -278,7 +288,10 @@ class WorkerRuntime:
         self._connection_lost()
 
     def next_message(self) -> Optional[M.Message]:
-        """The callback thread's next message (None: the client is gone)."""
+        """The callback thread's next message (None: the client is gone):
+        what was held back while a callback waited comes first."""
+        if self.deferred:
+            return self.deferred.popleft()
         msg = self.session.wait(None, None)
         if msg is None:
             self._connection_lost()
@@ -303,6 +316,20 @@ class WorkerRuntime:
         return "\n".join(parts)
 
     # ---- the callback thread's work -------------------------------------------
+    def handle_nested(self, msg: M.Message) -> None:
+        """A message that came while a callback waits for the answer to its
+        own call. A hook that call fired (a ``hook`` request) runs nested, as
+        in process. Nothing else is caused by that call, and in process
+        nothing else could run inside a callback: asynchronous events,
+        timers and ``run`` (the tools' barrier) wait until the callback
+        returns, and so does whatever comes after them, so the order holds."""
+        if not self.deferred and not _waits_for_the_callback(msg):
+            self.handle(msg)
+        elif isinstance(msg, M.Request) and msg.method == M.HOOK:
+            self.handle(msg)
+        else:
+            self.deferred.append(msg)
+
     def handle(self, msg: M.Message) -> None:
         if isinstance(msg, M.Request):
             if msg.method == M.HOOK:
@@ -464,7 +491,7 @@ def main(conn: Any, config: WorkerConfig) -> None:
     code = 0
     try:
         if load_script(runtime, config.script_path):
-            while not runtime.unload_requested:
+            while not runtime.unload_requested or runtime.deferred:
                 msg = runtime.next_message()
                 if msg is None:
                     raise ConnectionLost("hexsandbox client is gone")

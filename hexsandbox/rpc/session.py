@@ -193,11 +193,14 @@ class Session:
         order. Bursts of one-way events cost one write and one decode, not
         one each. Returns how many items are held now."""
         with self._send_lock:
-            if self._held and method != self._held_method:
-                self._write_data(self._take_held())
-            self._held_method = method
-            self._held.append(item)
-            return len(self._held)
+            held = self._held
+            if method != self._held_method:
+                if held:
+                    self._write_data(self._take_held())
+                    held = self._held
+                self._held_method = method
+            held.append(item)
+            return len(held)
 
     def release(self) -> int:
         """Write the held batch now (if any); how many items it carried."""

@@ -193,3 +193,35 @@ def test_a_perl_script_takes_batched_events_too(hexchat_client, tmp_path):
     assert len(shown) == 200, "none eaten"
     hexchat_client.type("/perlseen")
     hexchat_client.wait_for_line("perl_counter saw 200 in order=1")
+
+
+DEPTH = '''
+__module_name__ = "depth"
+import hexchat
+depth = [0, 0, 0]  # now, deepest, calls
+def on_msg(word, word_eol, userdata):
+    depth[0] += 1
+    depth[1] = max(depth[1], depth[0])
+    hexchat.get_info("channel")  # a round trip: later events arrive meanwhile
+    depth[2] += 1
+    depth[0] -= 1
+def on_unload(userdata):
+    hexchat.prnt("depth deepest=%d calls=%d" % (depth[1], depth[2]))
+hexchat.hook_print("Channel Message", on_msg)
+hexchat.hook_unload(on_unload)
+'''
+
+
+def test_async_events_never_run_inside_another_events_callback(hexchat_client, tmp_path):
+    """While a callback waits for its own call, the events that come in are
+    held until it returns (in process no callback runs inside another one
+    unless that call fired it), and the settle barrier waits behind them."""
+    path = tmp_path / "depth.py"
+    path.write_text(DEPTH)
+    script = hexchat_client.sandbox.load(str(path), hooks_async=True)
+    hexchat_client.wait_for(lambda: script.state is State.RUNNING, 20, "depth to load")
+    for n in range(60):
+        hexchat_client.feed(f":alice!a@example.org PRIVMSG #test :one at a time {n}")  # a turn each
+    hexchat_client.settle(script)
+    hexchat_client.unload(script)
+    assert "depth deepest=1 calls=60" in hexchat_client.lines("#test")

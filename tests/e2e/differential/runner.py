@@ -261,7 +261,7 @@ class WorldClient(EmulatedClient):
         emu.pump()
 
 
-def play_emulator(scn: Scenario, config_dir: str) -> Transcript:
+def play_emulator(scn: Scenario, config_dir: str, hooks_async: bool = False) -> Transcript:
     if scn.prefs:
         with open(os.path.join(config_dir, "addon_python.conf"), "w", encoding="utf-8") as f:
             f.write(scn.prefs_text())
@@ -274,7 +274,7 @@ def play_emulator(scn: Scenario, config_dir: str) -> Transcript:
         with open(path, "w", encoding="utf-8") as f:
             f.write(scn.source)
         emu.set_context(emu.context_of(CHANNEL))
-        client.load(path)
+        client.load(path, hooks_async=hooks_async)
         for step in scn.steps:
             ctx = step.get("context")
             if "server" in step:
