@@ -62,8 +62,9 @@ def main() -> None:
     control.set_inheritable(False)
     try:
         preload()
-        if threading.active_count() != 1:
-            raise RuntimeError(f"{threading.active_count()} threads after preloading; a zygote forks one")
+        threads = _threads()
+        if threads != 1:  # native threads count too: /proc, not threading
+            raise RuntimeError(f"{threads} threads after preloading; a zygote forks from its only one")
         Zygote(control).serve()
     except BaseException:  # told to HexChat, which then spawns instead
         try:
@@ -72,6 +73,14 @@ def main() -> None:
             pass
         os._exit(1)
     os._exit(0)
+
+
+def _threads() -> int:
+    """Threads of this process, native ones included."""
+    try:
+        return len(os.listdir("/proc/self/task"))
+    except OSError:
+        return threading.active_count()
 
 
 def preload() -> None:
@@ -92,8 +101,7 @@ class Zygote:
         signal.set_wakeup_fd(self.wake_w, warn_on_full_buffer=False)
 
     def serve(self) -> None:
-        wire.send(self.control, {"op": "ready", "pid": os.getpid(),
-                                 "threads": threading.active_count()})
+        wire.send(self.control, {"op": "ready", "pid": os.getpid(), "threads": _threads()})
         poller = select.poll()
         poller.register(self.control.fileno(), select.POLLIN)
         poller.register(self.wake_r, select.POLLIN)

@@ -257,3 +257,27 @@ def test_an_interpreter_without_hexsandbox_fails_the_same_way(tmp_path, monkeypa
                                "it is not restarted.")
         if mode == "zygote":
             assert spawning.zygote_failure(str(bare)) == "exited", "not a timeout"
+
+
+def test_a_zygote_with_a_thread_refuses_to_serve(tmp_path, monkeypatch):
+    """A fork copies only the forking thread, so a zygote with a second one
+    (here started by a sitecustomize at interpreter start) says why and is
+    dropped; the worker is spawned and runs."""
+    monkeypatch.setenv(spawning.START_ENV, "zygote")
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(
+        "import threading, time\nthreading.Thread(target=time.sleep, args=(1000,), daemon=True).start()\n")
+    threaded = tmp_path / "threaded-python"
+    threaded.write_text(f"#!/bin/sh\nPYTHONPATH={site} exec {sys.executable} \"$@\"\n")
+    threaded.chmod(0o755)
+    with EmulatedClient(str(tmp_path)) as client:
+        path = tmp_path / "one.py"
+        path.write_text(PINGER % (1, 1, 1))
+        script = client.sandbox.load(str(path), python=str(threaded))
+        client.wait_for(lambda: script.state is State.RUNNING, what="the spawned worker to load")
+        assert _stat(script.pid)["ppid"] == os.getpid(), "spawned"
+        why = spawning.zygote_failure(str(threaded))
+        assert why.startswith("failed to start: ") and "2 threads after preloading" in why, why
+        client.type("/PING1", "#test")
+        assert "pong 1" in client.lines("#test")
