@@ -260,6 +260,18 @@ def zygote_failure(python: Optional[str] = None) -> Optional[str]:
     return _ZYGOTES.failure(python or default_python())
 
 
+def describe_start(start: Optional[str], python: Optional[str] = None) -> str:
+    """How ``python``'s workers start, for ``/sandbox status -v``."""
+    if start_mode(start) == "spawn":
+        return "Python workers start as a fresh interpreter each ([sandbox] start = spawn)."
+    why = zygote_failure(python)
+    if why is not None:
+        return f"Python workers are spawned: their zygote {why}."
+    pid = zygote_pid(python)
+    where = f" (pid {pid})" if pid else " (started with the first worker)"
+    return f"Python workers are forked by a zygote{where}, sharing its memory."
+
+
 def start_worker(script_path: str, *, context: Optional[int], python: Optional[str],
                  runtime_dir: str, memory_limit_mb: int = 0, spin_us: int = 0,
                  extra_calls: tuple = (), start: Optional[str] = None) -> StartedWorker:

@@ -104,3 +104,28 @@ def test_a_message_round_trips_with_its_descriptor():
         wire.close_all(fds)
         theirs.close()
         assert wire.receive(ours) is None, "end of file"
+
+
+def _status(client):
+    from hexsandbox.commands import SandboxCommands
+
+    before = len(client.lines("#test"))
+    client.emu.set_context(client.emu.context_of("#test"))  # where the user typed it
+    SandboxCommands(client.sandbox, client.config_dir).run(["status", "-v"])
+    return [l for l in client.lines("#test")[before:] if "Python workers" in l]
+
+
+def test_status_says_how_workers_start(hexchat_client, monkeypatch):
+    monkeypatch.setenv(spawning.START_ENV, "zygote")
+    assert _status(hexchat_client) == [
+        "hexsandbox: Python workers are forked by a zygote (started with the first worker), sharing its memory."]
+    hexchat_client.load('__module_name__ = "one"\nimport hexchat\n')
+    pid = spawning.zygote_pid()
+    assert _status(hexchat_client) == [
+        f"hexsandbox: Python workers are forked by a zygote (pid {pid}), sharing its memory."]
+    os.kill(pid, 9)
+    hexchat_client.load('__module_name__ = "two"\nimport hexchat\n')
+    assert _status(hexchat_client) == ["hexsandbox: Python workers are spawned: their zygote exited."]
+    hexchat_client.sandbox.start = "spawn"
+    assert _status(hexchat_client) == [
+        "hexsandbox: Python workers start as a fresh interpreter each ([sandbox] start = spawn)."]
