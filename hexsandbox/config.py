@@ -62,7 +62,7 @@ SPIN_US = (0, 10000)
 
 #: How HexChat runs a script's hooks (``[script:NAME] hooks =``).
 HOOK_MODES = ("sync", "async")
-#: How Python workers start (``[sandbox] start =``; hexsandbox.spawning.START_MODES).
+#: How Python workers start (``[sandbox] start =``; used by hexsandbox.spawning).
 START_MODES = ("zygote", "spawn")
 
 _Default = TypeVar("_Default", int, Optional[int])

@@ -42,6 +42,7 @@ import multiprocess
 import multiprocess.connection
 
 from . import limits, process_tree, runtime_dirs, worker
+from .config import START_MODES  # the ways to start a Python worker (Perl's are spawned)
 from .perl import process as perl_process
 from .zygote import client as zygote_client
 
@@ -50,8 +51,7 @@ COMPAT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "compat")
 # What the new interpreter runs: argv = [fd, expected parent pid, config JSON].
 _BOOT = "from hexsandbox.spawning import boot; boot()"
 
-#: The ways to start a Python worker (Perl workers are always spawned).
-START_MODES = ("zygote", "spawn")
+#: Overrides the default start mode ("zygote") where nothing else says one.
 START_ENV = "HEXSANDBOX_START"
 
 
