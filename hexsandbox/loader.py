@@ -54,7 +54,7 @@ class Host:
             backend, python=self.python, deadline_ms=settings.deadline_ms,
             memory_limit_mb=settings.memory_limit_mb,
             restart=RestartPolicy() if settings.restart else None,
-            spin_us=settings.spin_us)
+            spin_us=settings.spin_us, start=settings.start)
         self.environments = Environments(backend, config_dir, self._base_python, self._say_in_front)
         deps = DepsCommand(self.environments, self.sandbox, config_dir, self._load, self._reload,
                            self._python_for, backend.prnt)

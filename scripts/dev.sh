@@ -59,6 +59,7 @@ case "${1:-}" in
         "$VENV/bin/python" benchmarks/hexchat_burst.py
         "$VENV/bin/python" benchmarks/check_time.py
         "$VENV/bin/python" benchmarks/deps_load.py
+        "$VENV/bin/python" benchmarks/worker_start.py
         ;;
     *)
         echo "usage: scripts/dev.sh demo|test|bench" >&2
