@@ -37,7 +37,7 @@ from typing import Any, Dict
 from . import wire
 
 #: What a worker imports before the script runs (hexsandbox.spawning pulls in
-#: hexsandbox.worker, the proxy, the RPC stack and multiprocess), and stdlib
+#: hexsandbox.worker, the proxy and the RPC stack), and stdlib
 #: modules scripts commonly use: cheap to hold once, each costs every worker
 #: that imports it on its own ~0.1-1 MB. Left out on purpose: ssl and what
 #: imports it (urllib.request, http.client): OpenSSL state is not something

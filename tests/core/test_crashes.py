@@ -169,11 +169,16 @@ def _hostile(client, payload_code):
     ''' % payload_code)
 
 
+#: Writes one length-prefixed frame of ``data`` straight onto the worker's socket.
+_RAW_FRAME = ("sock = w.RUNTIME.connection; sock.setblocking(True); "
+              "sock.sendall(__import__('struct').pack('!I', len(data)) + data)")
+
+
 @pytest.mark.parametrize("payload", [
-    "w.RUNTIME.connection.send_bytes(b'not a pickle at all')",
-    "import pickle, os; w.RUNTIME.connection.send_bytes(pickle.dumps(os.system))",
-    "w.RUNTIME.connection.send_bytes(b'x' * (9 * 1024 * 1024))",
-    "w.RUNTIME.connection.send_bytes(__import__('pickle').dumps(('not', 'a', 'message')))",
+    "data = b'not a pickle at all'; " + _RAW_FRAME,
+    "import pickle, os; data = pickle.dumps(os.system); " + _RAW_FRAME,
+    "data = b'x' * (9 * 1024 * 1024); " + _RAW_FRAME,
+    "data = __import__('pickle').dumps(('not', 'a', 'message')); " + _RAW_FRAME,
 ])
 def test_malformed_messages_drop_only_that_worker(hexchat_client, payload):
     survivor = hexchat_client.load(SURVIVOR)

@@ -27,7 +27,12 @@ FORKER = '''
 __module_name__ = "forker"
 import hexchat, os, signal
 def fork(word, word_eol, userdata):
-    child = os.fork() or signal.pause()  # the child waits to be killed with its group
+    ready_r, ready_w = os.pipe()
+    child = os.fork()
+    if child == 0:  # past the at-fork handlers by now: say so, then wait to be killed
+        os.write(ready_w, b"x")
+        signal.pause()
+    os.read(ready_r, 1)
     hexchat.prnt("forked %d" % child)
     return hexchat.EAT_ALL
 hexchat.hook_command("FORK", fork)
