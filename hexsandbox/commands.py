@@ -144,6 +144,7 @@ class SandboxCommands:
         self._say(f"hexsandbox: polling a pipe before sleeping on it (spin_us): {spin}.")
         default = self.python or spawning.default_python()
         self._say(f"hexsandbox: workers run {default}.")
+        self._say("hexsandbox: " + spawning.describe_start(sb.start, default))
         for script in sb.scripts:
             interpreter = script.python or spawning.default_python()
             extra = [] if interpreter == default else [f"runs {interpreter}"]

@@ -16,6 +16,9 @@
     autoload = no            ; skip at HexChat start
     dependencies = requests>=2, lxml  ; added to its # /// script block (environments)
 
+    [sandbox]
+    start = zygote           ; zygote | spawn: how Python workers start (docs/architecture.md, "Zygote")
+
 Which interpreter a worker runs: the script's ``python``, else ``[defaults]``'s,
 else the one ``hexsandbox install`` wrote into the loader (the Python it was
 installed with), else HexChat's own.
@@ -59,6 +62,8 @@ SPIN_US = (0, 10000)
 
 #: How HexChat runs a script's hooks (``[script:NAME] hooks =``).
 HOOK_MODES = ("sync", "async")
+#: How Python workers start (``[sandbox] start =``; used by hexsandbox.spawning).
+START_MODES = ("zygote", "spawn")
 
 _Default = TypeVar("_Default", int, Optional[int])
 
@@ -90,6 +95,10 @@ class Settings:
     #: Microseconds to poll a pipe before sleeping on it; None = hexsandbox's
     #: choice (see spinwait: on with 4+ CPUs).
     spin_us: Optional[int] = None
+    #: ``[sandbox] start``: "zygote" (fork workers from a preloaded
+    #: interpreter) or "spawn" (a fresh interpreter each); None: not said,
+    #: so the zygote (or ``$HEXSANDBOX_START``).
+    start: Optional[str] = None
     parser: Optional[configparser.ConfigParser] = None
     #: One plain line per value that could not be used (its default was).
     problems: List[str] = field(default_factory=list)
@@ -220,6 +229,9 @@ def load_settings(config_dir: str) -> Settings:
         return Settings(problems=problems + [f"{CONFIG_FILENAME} could not be read ({first}); "
                                              f"using the defaults."])
     settings = Settings(parser=parser, problems=problems)
+    if parser.has_section("sandbox") and parser["sandbox"].get("start") is not None:
+        settings.start = _Reader(parser["sandbox"], settings.problems).choice(
+            "start", "zygote", START_MODES)
     if not parser.has_section("defaults"):
         return settings
     read = _Reader(parser["defaults"], settings.problems)

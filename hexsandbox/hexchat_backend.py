@@ -5,9 +5,10 @@ call to the real ``hexchat`` module, so sandboxed scripts see exactly what
 in-process scripts see: the same word lists, the same pluginpref store
 (``addon_python.conf``) and type guessing, the same context rules.
 
-Two things the ``hexchat`` module does not offer come from the plugin's cffi
+What the ``hexchat`` module does not offer comes from the plugin's cffi
 binding ``_hexchat_embedded``: context pointers as integers (our handles), the
-Plugins and Scripts window entries, and ``hexchat_hook_fd`` to wake HexChat's
+Plugins and Scripts window entries, hooks without the module's stack walk
+(:mod:`.hexchat_hooks`), and ``hexchat_hook_fd`` to wake HexChat's
 main thread when a worker has sent something (measured ~10 us). If that is
 missing, GLib's ``g_idle_add`` through ctypes does the same; a 20 ms timer is
 the last resort, and ``/sandbox status`` says which is in use.
@@ -25,6 +26,7 @@ from typing import Any, Callable, Deque, List, Optional
 
 from .backend import ContextHandle, PrefValue, TimerCallback, WordCallback
 from .config import WAKEUPS
+from .hexchat_hooks import DirectHooks, Registration
 
 #: hexchat_hook_fd flags: HEXCHAT_FD_READ
 _FD_READ = 1
@@ -37,17 +39,15 @@ class HexChatBackend:
     """Backend over the live ``hexchat`` module; main-thread only except
     :meth:`call_soon`."""
 
-    def __init__(self, hexchat: Any, plugin_globals: dict, wakeup: str = "auto") -> None:
+    def __init__(self, hexchat: Any, wakeup: str = "auto") -> None:
         from _hexchat_embedded import ffi, lib  # only exists inside HexChat
 
         self.hc = hexchat
         self.ffi, self.lib = ffi, lib
-        # hexchat.hook_* find "their" script by walking the stack for a frame
-        # whose globals hold '__plugin'. Our calls come from this module (and
-        # from fd callbacks with no script frame), so we carry the loader
-        # script's plugin here: our hooks then belong to the loader, and
-        # unloading it removes them.
-        globals()["__plugin"] = plugin_globals["__plugin"]
+        # Hooks go through the binding, not hexchat.hook_*: that one walks
+        # the whole Python stack with inspect for every hook and unhook
+        # (hexchat_hooks.py). close() removes what is left.
+        self._hooks = DirectHooks(ffi, lib)
         self._work: Deque[Callable[[], None]] = collections.deque()
         self._lock = threading.Lock()
         self._wake_pending = False
@@ -67,7 +67,7 @@ class HexChatBackend:
         for name in WAKEUPS[start:]:
             if name in event_driven and event_driven[name][1]():
                 return event_driven[name][0]
-        self.hc.hook_timer(20, self._run_work_keep)
+        self._hooks.timer(20, self._run_work_keep)
         forced = " (as hexsandbox.ini asks)" if preferred == "timer" else ": no event-driven wake-up was available"
         return f"timer (20 ms polling{forced})"
 
@@ -118,7 +118,7 @@ class HexChatBackend:
         self._run_work()
         return 1  # keep the fd hook
 
-    def _run_work_keep(self, _userdata: Any) -> bool:
+    def _run_work_keep(self) -> bool:
         """The timer fallback: run the work, keep the timer."""
         self._run_work()
         return True
@@ -153,6 +153,7 @@ class HexChatBackend:
                 return
 
     def close(self) -> None:
+        self._hooks.close()
         if self._fd_hook is not None and self._fd_hook != self.ffi.NULL:
             self.lib.hexchat_unhook(self.lib.ph, self._fd_hook)
             self._fd_hook = None
@@ -233,32 +234,22 @@ class HexChatBackend:
     # --------------------------------------------------------------- hooks
     def hook_command(self, name: str, priority: int, help: Optional[str],
                      callback: WordCallback) -> object:
-        return self.hc.hook_command(name, lambda w, we, _ud: callback(w, we, 0),
-                                    priority=priority, help=help)
+        return self._hooks.command(name, priority, help, lambda w, we, _ud: callback(w, we, 0))
 
     def hook_print(self, name: str, priority: int, callback: WordCallback,
                    with_attrs: bool) -> object:
-        return self._word_hook(self.hc.hook_print_attrs if with_attrs else self.hc.hook_print,
-                               name, priority, callback, with_attrs)
+        return self._hooks.print_(name, priority, _word_callback(callback, with_attrs), with_attrs)
 
     def hook_server(self, name: str, priority: int, callback: WordCallback,
                     with_attrs: bool) -> object:
-        return self._word_hook(self.hc.hook_server_attrs if with_attrs else self.hc.hook_server,
-                               name, priority, callback, with_attrs)
-
-    @staticmethod
-    def _word_hook(hook: Callable[..., object], name: str, priority: int,
-                   callback: WordCallback, with_attrs: bool) -> object:
-        """``*_attrs`` hooks pass the server time on; the others pass 0."""
-        if with_attrs:
-            return hook(name, lambda w, we, _ud, attrs: callback(w, we, attrs.time), priority=priority)
-        return hook(name, lambda w, we, _ud: callback(w, we, 0), priority=priority)
+        return self._hooks.server(name, priority, _word_callback(callback, with_attrs), with_attrs)
 
     def hook_timer(self, timeout_ms: int, callback: TimerCallback) -> object:
-        return self.hc.hook_timer(timeout_ms, lambda _ud: bool(callback()))
+        return self._hooks.timer(timeout_ms, callback)
 
     def unhook(self, hook: object) -> None:
-        self.hc.unhook(hook)
+        assert isinstance(hook, Registration)
+        self._hooks.unhook(hook)
 
     # ---------------------------------------------------------- pluginprefs
     def set_pluginpref(self, name: str, value: PrefValue) -> bool:
@@ -281,3 +272,10 @@ class HexChatBackend:
 
     def plugingui_remove(self, handle: object) -> None:
         self.lib.hexchat_plugingui_remove(self.lib.ph, handle)
+
+
+def _word_callback(callback: WordCallback, with_attrs: bool) -> Callable[..., Any]:
+    """``*_attrs`` hooks pass the server time on; the others pass 0."""
+    if with_attrs:
+        return lambda w, we, _ud, attrs: callback(w, we, attrs.time)
+    return lambda w, we, _ud: callback(w, we, 0)

@@ -54,7 +54,7 @@ class Host:
             backend, python=self.python, deadline_ms=settings.deadline_ms,
             memory_limit_mb=settings.memory_limit_mb,
             restart=RestartPolicy() if settings.restart else None,
-            spin_us=settings.spin_us)
+            spin_us=settings.spin_us, start=settings.start)
         self.environments = Environments(backend, config_dir, self._base_python, self._say_in_front)
         deps = DepsCommand(self.environments, self.sandbox, config_dir, self._load, self._reload,
                            self._python_for, backend.prnt)
@@ -258,7 +258,7 @@ def start(plugin_globals: dict, python: Optional[str] = None) -> Host:
 
     config_dir = hexchat.get_info("configdir")
     settings = load_settings(config_dir)
-    backend = HexChatBackend(hexchat, plugin_globals, settings.wakeup)
+    backend = HexChatBackend(hexchat, settings.wakeup)
     host = Host(backend, config_dir, settings, python=python, wakeup=backend.wakeup)
 
     def on_unload(_userdata: Any) -> None:

@@ -1,18 +1,24 @@
 """A worker and everything it starts end with it.
 
 Each worker is the leader of its own session and process group (the
-spawner starts it with ``setsid``), so one ``killpg`` ends the worker and
-every process a script started (``sleep 1000``, a forked child, a Python
-child), even after the worker itself has exited.
+spawner starts it with ``setsid``; a zygote's child calls ``setsid()``
+before the zygote answers with its pid), so one ``killpg`` ends the worker
+and every process a script started (``sleep 1000``, a forked child, a
+Python child), even after the worker itself has exited.
 
 Three signals end a worker's group when HexChat goes away:
 
 1. **parent-death signal** (Linux ``PR_SET_PDEATHSIG`` = SIGKILL, set first
-   thing in the worker): the kernel kills the worker when the *thread* that
-   spawned it exits, so workers are spawned only from threads that live as
-   long as HexChat (see ``spawning``); a parent that died before the call is
-   caught by comparing ``getppid()`` with the expected parent. SIGKILL works
-   on a busy-looping, sleeping or SIGSTOPped worker alike.
+   thing in a spawned worker and in a zygote): the kernel kills the process
+   when the *thread* that spawned it exits, so they are spawned only from
+   threads that live as long as HexChat (see ``spawning``); a parent that
+   died before the call is caught by comparing ``getppid()`` with the
+   expected parent. SIGKILL works on a busy-looping, sleeping or SIGSTOPped
+   worker alike. A worker forked by a zygote has *no* parent-death signal:
+   the kernel clears it in a forked child, and one aimed at the zygote would
+   let a zygote crash take every script down. Such a worker ends with
+   HexChat through (2) and (3) alone, which is why each is registered with
+   the watchdog as soon as the zygote names it.
 2. **pipe end of file**: the worker's receiver thread ends the group when the
    client's end of the pipe closes (``end_own_group``).
 3. **the group watchdog** (:class:`GroupWatchdog`): one tiny process per

@@ -1,10 +1,18 @@
-"""Starting worker processes: a fresh interpreter (never fork), one duplex
-pipe each, in a session of its own.
+"""Starting worker processes: never a fork of HexChat, one duplex pipe
+each, in a session of its own.
+
+Two ways, ``start`` (``[sandbox] start =`` in hexsandbox.ini, or the
+``HEXSANDBOX_START`` environment variable when that says nothing):
+
+* ``zygote`` (default): the interpreter's zygote forks the worker
+  (:mod:`hexsandbox.zygote`; ready in milliseconds, memory shared); if that
+  zygote cannot start or has died, the worker is spawned instead;
+* ``spawn``: a fresh interpreter per worker, as described below.
 
 Forking HexChat would copy its X connection and its threads into the child,
 so a worker is a new interpreter (``subprocess`` fork+exec, with a
 configurable Python) that inherits exactly one descriptor: its end of the
-pipe (a ``multiprocess`` duplex ``Connection``). No lock is shared across
+pipe (a Unix socket pair). No lock is shared across
 processes, so a worker killed mid-write can only break its own pipe.
 
 Why not ``multiprocess.Process``: its spawn hands each child a sentinel
@@ -24,22 +32,51 @@ import os
 import queue
 import select
 import signal
+import socket
 import subprocess
 import sys
 import threading
 from dataclasses import asdict, dataclass
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Protocol, Tuple
 
-import multiprocess
-import multiprocess.connection
 
 from . import limits, process_tree, runtime_dirs, worker
+from .config import START_MODES  # the ways to start a Python worker (Perl's are spawned)
 from .perl import process as perl_process
+from .zygote import client as zygote_client
 
 COMPAT_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "compat")
 
 # What the new interpreter runs: argv = [fd, expected parent pid, config JSON].
 _BOOT = "from hexsandbox.spawning import boot; boot()"
+
+#: Overrides the default start mode ("zygote") where nothing else says one.
+START_ENV = "HEXSANDBOX_START"
+
+
+def start_mode(start: Optional[str] = None) -> str:
+    """``start`` if it names a mode, else ``$HEXSANDBOX_START`` (tests run
+    both ways with it), else ``zygote``."""
+    if start in START_MODES:
+        return start  # type: ignore[return-value]
+    env = os.environ.get(START_ENV, "").strip().lower()
+    return env if env in START_MODES else "zygote"
+
+
+class ProcessLike(Protocol):
+    """What the client uses of a worker process, however it was started."""
+
+    pid: int
+
+    @property
+    def sentinel(self) -> int: ...  # pragma: no cover
+
+    @property
+    def exitcode(self) -> Optional[int]: ...  # pragma: no cover
+
+    def join(self, timeout: Optional[float] = None) -> Optional[int]: ...  # pragma: no cover
+
+    def is_alive(self) -> bool: ...  # pragma: no cover
 
 
 class WorkerProcess:
@@ -89,8 +126,8 @@ class WorkerProcess:
 
 @dataclass
 class StartedWorker:
-    process: WorkerProcess
-    conn: Any             # our end of the duplex pipe (multiprocess Connection)
+    process: ProcessLike  # WorkerProcess, or zygote.client.ZygoteWorkerProcess
+    conn: Any             # our end of the duplex pipe (a socket)
     stderr_path: str
 
     @property
@@ -164,14 +201,16 @@ class _SharedWatchdog:
             if self.current is None:
                 self.current = process_tree.GroupWatchdog()
 
-    def release(self) -> None:
+    def release(self) -> bool:
+        """True when that was the last owner."""
         with self._lock:
             self._owners = max(0, self._owners - 1)
             if self._owners:
-                return
+                return False
             watchdog, self.current = self.current, None
         if watchdog is not None:
             watchdog.close()
+        return True
 
 
 _WATCHDOG = _SharedWatchdog()
@@ -183,34 +222,129 @@ def acquire() -> None:
 
 
 def release() -> None:
-    """A Sandbox has shut down; the last one ends the watchdog (it never
-    blocks: the watchdog only has to read its end of file)."""
-    _WATCHDOG.release()
+    """A Sandbox has shut down; the last one ends the zygotes and the
+    watchdog (it never blocks: the watchdog only has to read its end of
+    file)."""
+    if _WATCHDOG.release():
+        _ZYGOTES.close()
+
+
+def _launch_zygote(argv: list, control_fd: int) -> subprocess.Popen:
+    """A zygote starts as a worker did: exec, own session, from the spawner
+    thread (its parent-death signal is HexChat's), known to the watchdog."""
+    popen = _SPAWNER.run(lambda: subprocess.Popen(
+        argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        pass_fds=(control_fd,), start_new_session=True, close_fds=True))
+    if _WATCHDOG.current is not None:
+        _WATCHDOG.current.watch(popen.pid)
+    return popen
+
+
+def _zygote_gone(pid: int) -> None:
+    """A zygote was reaped: its group id may be handed out again."""
+    if _WATCHDOG.current is not None:
+        _WATCHDOG.current.forget(pid)
+
+
+_ZYGOTES = zygote_client.ZygotePool(_launch_zygote, _zygote_gone)
+
+
+def zygote_pid(python: Optional[str] = None) -> Optional[int]:
+    """The pid of ``python``'s running zygote, if there is one (tests, status)."""
+    return _ZYGOTES.zygote_pid(python or default_python())
+
+
+def zygote_failure(python: Optional[str] = None) -> Optional[str]:
+    """Why ``python``'s workers are spawned although the zygote mode is on."""
+    return _ZYGOTES.failure(python or default_python())
+
+
+def describe_start(start: Optional[str], python: Optional[str] = None) -> str:
+    """How ``python``'s workers start, for ``/sandbox status -v``."""
+    if start_mode(start) == "spawn":
+        return "Python workers start as a fresh interpreter each ([sandbox] start = spawn)."
+    why = zygote_failure(python)
+    if why is not None:
+        return f"Python workers are spawned: their zygote {why}."
+    pid = zygote_pid(python)
+    where = f" (pid {pid})" if pid else " (started with the first worker)"
+    return f"Python workers are forked by a zygote{where}, sharing its memory."
 
 
 def start_worker(script_path: str, *, context: Optional[int], python: Optional[str],
                  runtime_dir: str, memory_limit_mb: int = 0, spin_us: int = 0,
-                 extra_calls: tuple = ()) -> StartedWorker:
+                 extra_calls: tuple = (), start: Optional[str] = None) -> StartedWorker:
     """Start one worker for ``script_path``; returns at once (the script loads
     in the background and reports ``loaded``/``load_failed``). A ``.pl``
-    script gets the Perl worker."""
+    script gets the Perl worker; a Python one comes from its interpreter's
+    zygote unless ``start`` (:func:`start_mode`) says spawn or the zygote
+    cannot make it."""
     if perl_process.is_perl_script(script_path):
         return _start_perl_worker(script_path, context=context, runtime_dir=runtime_dir,
                                   memory_limit_mb=memory_limit_mb, spin_us=spin_us)
-    parent_conn, child_conn = multiprocess.Pipe(duplex=True)
+    interpreter = python or default_python()
+    if start_mode(start) == "zygote":
+        started = _start_in_zygote(script_path, interpreter, runtime_dir, context=context,
+                                   memory_limit_mb=memory_limit_mb, spin_us=spin_us,
+                                   extra_calls=extra_calls)
+        if started is not None:
+            return started
+    parent_conn, child_conn = _socket_pair()
     fd, stderr_path = runtime_dirs.stderr_file(runtime_dir, script_path)
-    config = worker.WorkerConfig(script_path=script_path, context=context,
-                                 stderr_path=stderr_path, memory_limit_mb=memory_limit_mb,
-                                 compat_dir=COMPAT_DIR, spin_us=spin_us,
-                                 extra_calls=worker.encode_calls(extra_calls))
+    config = _config(script_path, stderr_path, context=context, memory_limit_mb=memory_limit_mb,
+                     spin_us=spin_us, extra_calls=extra_calls)
     child_fd = child_conn.fileno()
-    argv = [python or default_python(), "-c", _BOOT, str(child_fd), str(os.getpid()),
-            json.dumps(asdict(config))]
+    argv = [interpreter, "-c", _BOOT, str(child_fd), str(os.getpid()), json.dumps(asdict(config))]
     try:
         popen = _launch(argv, child_fd, fd)
     finally:
         child_conn.close()
     return StartedWorker(WorkerProcess(popen), parent_conn, stderr_path)
+
+
+def _socket_pair() -> Tuple[socket.socket, socket.socket]:
+    """The worker's duplex channel: a Unix stream socket pair, which is all a
+    ``multiprocess.Pipe(duplex=True)`` is on Linux. The session frames its
+    own bytes on the raw descriptor, so no ``Connection`` object is needed,
+    and not importing ``multiprocess`` (and ``dill`` under it) saves
+    HexChat's main thread 25-300 ms at start (``python -X importtime``)."""
+    return socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+
+
+def _config(script_path: str, stderr_path: str, *, context: Optional[int], memory_limit_mb: int,
+            spin_us: int, extra_calls: tuple) -> worker.WorkerConfig:
+    return worker.WorkerConfig(script_path=script_path, context=context,
+                               stderr_path=stderr_path, memory_limit_mb=memory_limit_mb,
+                               compat_dir=COMPAT_DIR, spin_us=spin_us,
+                               extra_calls=worker.encode_calls(extra_calls))
+
+
+def _start_in_zygote(script_path: str, python: str, runtime_dir: str, *, context: Optional[int],
+                     memory_limit_mb: int, spin_us: int, extra_calls: tuple) -> Optional[StartedWorker]:
+    """The worker forked by ``python``'s zygote, or None (nothing left behind:
+    the caller spawns it on a fresh pipe, so a fork the zygote made too late
+    holds a pipe nobody reads and ends at once)."""
+    parent_conn, child_conn = _socket_pair()
+    fd, stderr_path = runtime_dirs.stderr_file(runtime_dir, script_path)
+    config = _config(script_path, stderr_path, context=context, memory_limit_mb=memory_limit_mb,
+                     spin_us=spin_us, extra_calls=extra_calls)
+    try:
+        process = _ZYGOTES.fork(python, asdict(config), child_conn.fileno(), fd)
+    finally:
+        child_conn.close()
+        os.close(fd)
+    if process is None:
+        parent_conn.close()
+        try:
+            os.unlink(stderr_path)
+        except OSError:
+            pass
+        return None
+    # Not the zygote's to end with it: its workers end with HexChat through
+    # the pipe's end of file and this watchdog (process_tree).
+    if _WATCHDOG.current is not None:
+        _WATCHDOG.current.watch(process.pid)
+    return StartedWorker(process, parent_conn, stderr_path)
 
 
 def _start_perl_worker(script_path: str, *, context: Optional[int], runtime_dir: str,
@@ -243,19 +377,24 @@ def _launch(argv: list, child_fd: int, stderr_fd: int) -> subprocess.Popen:
 
 
 def boot() -> None:
-    """The worker interpreter's first code: parent-death signal, fork
-    protection, then :func:`hexsandbox.worker.main`."""
+    """A spawned worker interpreter's first code: parent-death signal, then
+    :func:`run_worker`."""
     fd, parent, config_json = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
     process_tree.set_parent_death_signal(parent)
+    run_worker(fd, worker.WorkerConfig(**json.loads(config_json)))
+
+
+def run_worker(fd: int, config: worker.WorkerConfig) -> None:
+    """Every worker's boot, spawned or forked by a zygote: memory limit,
+    hang-up watch, fork protection, then :func:`hexsandbox.worker.main`."""
     os.set_inheritable(fd, False)  # programs the script runs (os.system, exec) do not get it
-    config = worker.WorkerConfig(**json.loads(config_json))
     # Before any thread starts: a thread started under the limit gets no
     # 64 MB malloc arena reserved, so Python fits in far less address space.
     limits.apply_memory_limit(config.memory_limit_mb)
     process_tree.end_group_on_hangup(fd)
     process_tree.protect_fork(fd, _not_the_worker)
     sys.argv = ["<hexchat>"]
-    worker.main(multiprocess.connection.Connection(fd), config)
+    worker.main(socket.socket(fileno=fd), config)
 
 
 def _not_the_worker() -> None:

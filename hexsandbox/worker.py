@@ -135,7 +135,7 @@ class WorkerRuntime:
         self.closed_contexts: Set[Any] = set()
         self._receiver_ident: Optional[int] = None
         self._hand_back = threading.Condition()
-        #: The multiprocess Connection that carried the socket (kept open).
+        #: The socket object that carried the descriptor (kept open).
         self.connection: Any = None
         self.session = Session(
             fd, peer=peer, max_frame=MAX_FRAME_FROM_CLIENT, spin_us=spin_us,
@@ -472,9 +472,8 @@ def main(conn: Any, config: WorkerConfig) -> None:
     _redirect_fd_stderr(config.stderr_path)
     _limit_memory(config.memory_limit_mb)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in a terminal is HexChat's
-    # The multiprocess Connection only carried the socket across spawn; the
-    # session frames its own bytes on the raw fd (the Connection object is
-    # kept so that it does not close the fd).
+    # The socket object only carries the descriptor; the session frames its
+    # own bytes on the raw fd (the object is kept so that it does not close it).
     runtime = WorkerRuntime(conn.fileno(), config.context, config.spin_us)
     runtime.connection = conn
     _install_modules(runtime, config.compat_dir, _decode_calls(config.extra_calls))

@@ -46,7 +46,7 @@ case "${1:-}" in
         "$VENV/bin/ruff" check hexsandbox/
         "$VENV/bin/mypy" hexsandbox/
         # -p no:cacheprovider: CI runs from a fresh clone; nothing to reuse.
-        "$VENV/bin/python" -m pytest -n auto -q -p no:cacheprovider \
+        "$VENV/bin/python" -m pytest -n auto --dist loadgroup -q -p no:cacheprovider \
             --junitxml=build/junit.xml "${@:2}"
         ;;
     bench)
@@ -59,6 +59,7 @@ case "${1:-}" in
         "$VENV/bin/python" benchmarks/hexchat_burst.py
         "$VENV/bin/python" benchmarks/check_time.py
         "$VENV/bin/python" benchmarks/deps_load.py
+        "$VENV/bin/python" benchmarks/worker_start.py
         ;;
     *)
         echo "usage: scripts/dev.sh demo|test|bench" >&2

@@ -50,12 +50,10 @@ def bootstrap(minimum: tuple = MIN_PYTHON) -> str:
 BOOTSTRAP = bootstrap()
 
 #: What a worker imports, beyond the standard library; what they pull in is
-#: found in ``sys.modules`` afterwards. Named here because they load lazily:
-#: ``multiprocess.connection`` (and its ``_multiprocess``) when spawn unpickles
-#: the pipe, cloudpickle for tools' RUN. Installs with metadata are also walked
+#: found in ``sys.modules`` afterwards. Named here because it loads lazily:
+#: cloudpickle, for tools' RUN. Installs with metadata are also walked
 #: through their requirements (:func:`distribution_links`).
-WORKER_IMPORTS = ("hexsandbox.spawning", "hexsandbox.worker", "multiprocess.connection",
-                  "cloudpickle")
+WORKER_IMPORTS = ("hexsandbox.spawning", "hexsandbox.worker", "cloudpickle")
 
 #: Import-time helpers of some installs, never part of what a worker needs.
 _NOT_RUNTIME = ("_distutils_hack", "sitecustomize", "usercustomize", "__main__")

@@ -56,8 +56,11 @@ class Sandbox(Starting, HookForwarding, Deaths):
                  deadline_ms: int = 500, memory_limit_mb: int = 0,
                  restart: Optional[RestartPolicy] = None,
                  on_report: Optional[Callable[[Report], None]] = None,
-                 spin_us: Optional[int] = None, extra_calls: Sequence[Call] = ()) -> None:
+                 spin_us: Optional[int] = None, extra_calls: Sequence[Call] = (),
+                 start: Optional[str] = None) -> None:
         self.backend = backend
+        #: How Python workers start: "zygote" or "spawn" (None: spawning.start_mode's default).
+        self.start = start
         #: API rows beyond the table's (a backend method serves each): both
         #: sides are generated from them, as from the table's own rows.
         self.extra_calls = tuple(extra_calls)

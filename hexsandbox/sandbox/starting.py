@@ -99,6 +99,7 @@ class Starting:
     memory_limit_mb: int
     spin_us: int
     extra_calls: Tuple["Call", ...]
+    start: Optional[str]  # "zygote" | "spawn" | None (spawning.start_mode)
     _alive: List[Script]
     _closing: bool
     _runtime_dir: str
@@ -183,7 +184,7 @@ class Starting:
             return spawning.start_worker(
                 script.path, context=context, python=script.python,
                 runtime_dir=self._runtime_dir, memory_limit_mb=self.memory_limit_mb,
-                spin_us=self.spin_us, extra_calls=self.extra_calls)
+                spin_us=self.spin_us, extra_calls=self.extra_calls, start=self.start)
         except OSError as exc:  # e.g. a configured Python that does not exist
             raise SandboxError(f"{script.label} could not start: {exc.strerror or exc} "
                                f"({script.python or spawning.default_python()})") from None

@@ -6,7 +6,22 @@ import signal
 
 import pytest
 
+from hexsandbox import spawning
 from hexsandbox.client import RestartPolicy, State
+
+
+@pytest.fixture(autouse=True, params=spawning.START_MODES)
+def start_mode(request, monkeypatch):
+    """Every test here runs with workers forked by the zygote and spawned."""
+    monkeypatch.setenv(spawning.START_ENV, request.param)
+    return request.param
+
+
+def _started_as(script, mode):
+    """The worker really came the way the test means (no silent fallback)."""
+    with open(f"/proc/{script.pid}/stat", "rb") as f:
+        ppid = int(f.read().rsplit(b")", 1)[1].split()[1])
+    assert ppid == (spawning.zygote_pid() if mode == "zygote" else os.getpid())
 
 CRASHER = '''
 __module_name__ = "crasher"
@@ -47,9 +62,10 @@ def _crash_reports(client):
     ("abort", "crashed (SIGABRT)"),
     ("segv", "crashed (SIGSEGV)"),
 ])
-def test_worker_death_is_reaped_and_reported_once(hexchat_client, how, expected):
+def test_worker_death_is_reaped_and_reported_once(hexchat_client, how, expected, start_mode):
     crasher = hexchat_client.load(CRASHER)
     survivor = hexchat_client.load(SURVIVOR)
+    _started_as(crasher, start_mode)
     hexchat_client.type("/CRASH " + how, "#test")
     hexchat_client.wait_for(lambda: crasher.state is State.CRASHED, what="the crash to be reaped")
     reports = _crash_reports(hexchat_client)
@@ -71,16 +87,18 @@ def test_worker_death_is_reaped_and_reported_once(hexchat_client, how, expected)
     assert "about to exit" not in hexchat_client.lines("#test")[before:], "its hooks are gone"
 
 
-def test_sigkill_from_outside(hexchat_client):
+def test_sigkill_from_outside(hexchat_client, start_mode):
     crasher = hexchat_client.load(CRASHER)
+    _started_as(crasher, start_mode)
     os.kill(crasher.pid, signal.SIGKILL)
     hexchat_client.wait_for(lambda: crasher.state is State.CRASHED)
     assert _crash_reports(hexchat_client)[0].text.startswith("hexsandbox: crasher crashed (SIGKILL)")
 
 
-def test_memory_exhaustion_is_contained(hexchat_client):
+def test_memory_exhaustion_is_contained(hexchat_client, start_mode):
     hexchat_client.sandbox.memory_limit_mb = 512
     crasher = hexchat_client.load(CRASHER)
+    _started_as(crasher, start_mode)
     survivor = hexchat_client.load(SURVIVOR)
     hexchat_client.type("/CRASH oom", "#test")
     hexchat_client.settle(crasher)
@@ -151,11 +169,16 @@ def _hostile(client, payload_code):
     ''' % payload_code)
 
 
+#: Writes one length-prefixed frame of ``data`` straight onto the worker's socket.
+_RAW_FRAME = ("sock = w.RUNTIME.connection; sock.setblocking(True); "
+              "sock.sendall(__import__('struct').pack('!I', len(data)) + data)")
+
+
 @pytest.mark.parametrize("payload", [
-    "w.RUNTIME.connection.send_bytes(b'not a pickle at all')",
-    "import pickle, os; w.RUNTIME.connection.send_bytes(pickle.dumps(os.system))",
-    "w.RUNTIME.connection.send_bytes(b'x' * (9 * 1024 * 1024))",
-    "w.RUNTIME.connection.send_bytes(__import__('pickle').dumps(('not', 'a', 'message')))",
+    "data = b'not a pickle at all'; " + _RAW_FRAME,
+    "import pickle, os; data = pickle.dumps(os.system); " + _RAW_FRAME,
+    "data = b'x' * (9 * 1024 * 1024); " + _RAW_FRAME,
+    "data = __import__('pickle').dumps(('not', 'a', 'message')); " + _RAW_FRAME,
 ])
 def test_malformed_messages_drop_only_that_worker(hexchat_client, payload):
     survivor = hexchat_client.load(SURVIVOR)

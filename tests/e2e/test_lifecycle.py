@@ -8,7 +8,9 @@ import signal
 import threading
 import time
 
-from harness.procs import descendants, is_alive, remove_tree, send_signal, wait_pid_exit
+import pytest
+
+from harness.procs import descendants, is_alive, proc_info, remove_tree, send_signal, wait_pid_exit
 
 # Every script starts a `sleep 1000` and a Python child at load: they must end
 # with their worker, however it ends.
@@ -79,6 +81,16 @@ def _runtime_dir(worker_pid):
     return os.path.dirname(os.readlink(f"/proc/{worker_pid}/fd/2"))
 
 
+def _runs(pid, name):
+    """Whether ``pid`` is a worker of script ``name`` or a child it started:
+    its stderr is that worker's file (a zygote's worker has the zygote's
+    command line, so the file names it)."""
+    try:
+        return os.path.basename(os.readlink(f"/proc/{pid}/fd/2")).startswith(f"worker-{name}-")
+    except OSError:
+        return False
+
+
 def _all_gone(pids, timeout):
     end = time.monotonic() + timeout
     return [p for p in pids if not wait_pid_exit(p, max(0.0, end - time.monotonic()))]
@@ -98,13 +110,15 @@ def _quit_seconds(hc):
     return exited["t"] - started, result
 
 
-def test_hexchat_sigkilled_leaves_nothing_running(sandboxed_hexchat_factory):
+@pytest.mark.parametrize("start", ["zygote", "spawn"])
+def test_hexchat_sigkilled_leaves_nothing_running(sandboxed_hexchat_factory, start):
     """Row: HexChat killed with SIGKILL; idle, busy-looping, sleeping-in-callback
     and SIGSTOPped workers, each with children, all gone within 2 s. Row: the
-    runtime dir left behind after a SIGKILL is removed at the next start."""
+    runtime dir left behind after a SIGKILL is removed at the next start.
+    Both start modes: a zygote's workers have no parent-death signal."""
     hc = sandboxed_hexchat_factory(sandbox={"idle.py": IDLE, "busy.py": BUSY, "sleeper.py": SLEEPER,
                                             "stopped.py": STOPPED},
-                                   ini="[defaults]\ndeadline_ms = 200\n")
+                                   ini=f"[defaults]\ndeadline_ms = 200\n[sandbox]\nstart = {start}\n")
     states = {s["name"]: s for s in hc.wait_running("idle", "busy", "sleeper", "stopped")}
     runtime_dir = _runtime_dir(states["idle"]["pid"])
     hc.command("SPIN", "#test")
@@ -115,6 +129,13 @@ def test_hexchat_sigkilled_leaves_nothing_running(sandboxed_hexchat_factory):
     everything = [p.pid for p in hc.children()]
     for s in states.values():
         assert len(_tree(s["pid"])) >= 3, f"{s['name']} and its two children run"
+        parent = proc_info(s["pid"]).ppid
+        if start == "spawn":
+            assert parent == hc.pid, f"{s['name']} spawned by HexChat"
+        else:
+            with open(f"/proc/{parent}/cmdline", "rb") as f:
+                assert b"hexsandbox.zygote.server" in f.read(), f"{s['name']} forked by the zygote"
+            assert proc_info(parent).ppid == hc.pid
     assert set(everything) >= {p for s in states.values() for p in _tree(s["pid"])}
 
     send_signal([hc.pid], signal.SIGKILL)
@@ -189,8 +210,8 @@ def test_children_end_with_their_worker_and_a_fork_is_not_the_worker(sandboxed_h
     for _ in range(50):
         hc.command("sandbox reload idle.py", "#test")
     (idle,) = [s for s in hc.wait_running("idle") if s["name"] == "idle"]
-    reloaded_away = [p.pid for p in hc.children() if "idle.py" in p.cmdline() and p.pid != idle["pid"]
-                     and p.comm.startswith("python")]
+    current = _tree(idle["pid"])
+    reloaded_away = [p.pid for p in hc.children() if _runs(p.pid, "idle") and p.pid not in current]
     assert not _all_gone(reloaded_away, 10.0)
     workers = [s["pid"] for s in hc.scripts_state() if not s["dead"]]
     live_files = {os.path.basename(os.readlink(f"/proc/{pid}/fd/2")) for pid in workers}
@@ -358,3 +379,42 @@ def test_a_slow_script_stalls_hexchat_at_most_once(sandboxed_hexchat_factory, sc
     delivered = hc.eval("import hexsandbox.loader as _h\n"
                         "result = _h.current_host().sandbox.find('slow').slow.delivered_one_way")
     assert delivered == 199, "still delivered to it, one-way"
+
+
+def test_a_killed_zygote_takes_no_script_down(sandboxed_hexchat_factory, scripted_server):
+    """Issue 14: a zygote's crash must not end its workers (they are not its
+    to end), the next start is spawned, and the orphaned workers and their
+    children still end with HexChat (pipe end of file, group watchdog)."""
+    hc = sandboxed_hexchat_factory(sandbox={"idle.py": IDLE, "forker.py": FORKER})
+    states = {s["name"]: s for s in hc.wait_running("idle", "forker")}
+    zygote = proc_info(states["forker"]["pid"]).ppid
+    with open(f"/proc/{zygote}/cmdline", "rb") as f:
+        assert b"hexsandbox.zygote.server" in f.read()
+    old_idle = _tree(states["idle"]["pid"])
+    orphans = _tree(states["forker"]["pid"]) + old_idle
+    assert len(orphans) >= 6, "both workers and their two children each"
+
+    os.kill(zygote, signal.SIGKILL)
+    assert wait_pid_exit(zygote, 5)
+    hc.command("PING", "#test")
+    scripted_server.roundtrip()
+    assert "pong" in _lines(hc), "the forker still answers"
+    assert _all_gone(orphans, 0) == orphans, "nothing of theirs died with the zygote"
+
+    hc.command("sandbox reload idle.py", "#test")
+    (idle,) = [s for s in hc.wait_scripts(
+        lambda st: any(s["name"] == "idle" and s["state"] == "running" and s["pid"] != states["idle"]["pid"]
+                       for s in st), what="the reloaded idle to run") if s["name"] == "idle"]
+    assert proc_info(idle["pid"]).ppid == hc.pid, "spawned: the zygote is not restarted"
+    assert not _all_gone(old_idle, 2.0), "the reloaded-away orphan and its children end"
+    reports = hc.reports()
+    assert [r["kind"] for r in reports] == [], "\n".join(r["text"] for r in reports)
+
+    # HexChat dies with the orphaned forker still running: it and its
+    # children end too (nobody's parent-death signal reaches them).
+    everything = _tree(states["forker"]["pid"]) + _tree(idle["pid"])
+    assert len(everything) >= 6
+    send_signal([hc.pid], signal.SIGKILL)
+    assert wait_pid_exit(hc.pid, 5)
+    left = _all_gone(everything, 2.0)
+    assert not left, [(p, open(f"/proc/{p}/cmdline", "rb").read()) for p in left]

@@ -150,7 +150,11 @@ def test_readme_install_then_a_script_runs_sandboxed_in_real_hexchat(xvfb, scrip
         pid = int(line.split("pid ")[1].split()[0])
         assert line.lstrip("\t") == f"proof runs in pid {pid} with {venv_python}"
         info = proc_info(pid)
-        assert pid != hc.pid and info is not None and info.ppid == hc.pid, "its own process, HexChat's child"
+        assert pid != hc.pid and info is not None, "its own process"
+        zygote = proc_info(info.ppid)
+        with open(f"/proc/{info.ppid}/cmdline", "rb") as f:
+            assert b"hexsandbox.zygote.server" in f.read(), "forked by the zygote (start = zygote)"
+        assert zygote is not None and zygote.ppid == hc.pid, "the zygote is HexChat's child"
         with open(f"/proc/{pid}/status") as f:
             uid = [l for l in f if l.startswith("Uid:")][0].split()[1]
         assert int(uid) == e2e_user().uid

@@ -355,11 +355,12 @@ def test_run_remote_runs_an_unchanged_script(remote, scripted_server):
     app.wait(10)
 
 
-#: How long the connect/disconnect soak runs. The issue asks for 30 s; CI
-#: runs 10 s (HEXSANDBOX_E2E_SOAK_S=30 for the full run): each second is
-#: hundreds of handshakes, so a leak or a stall shows well within 10 s, and
-#: the e2e suite shares two CPUs.
-SOAK_S = float(os.environ.get("HEXSANDBOX_E2E_SOAK_S", "10"))
+#: How long the connect/disconnect soak runs: the issue's 30 s, in CI too.
+#: HEXSANDBOX_E2E_SOAK_S shortens it for a local run only (CI ignores it).
+#: One 30 s test does not serialize the suite: pytest-xdist runs the other
+#: tests on the other worker meanwhile.
+SOAK_S = (30.0 if os.environ.get("CI", "").lower() in ("1", "true", "yes")
+          else float(os.environ.get("HEXSANDBOX_E2E_SOAK_S", "30")))
 
 LOAD = '''
 import json, sys, threading, time
@@ -395,6 +396,9 @@ result = {'max': max(b - a for a, b in zip(_ticks, _ticks[1:])), 'ticks': len(_t
 """
 
 
+# The two 30 s stress tests load both CPUs themselves: never side by side
+# (scripts/dev.sh runs xdist with --dist loadgroup), or each measures the other.
+@pytest.mark.xdist_group("thirty_second_stress")
 def test_twenty_apps_connecting_in_a_loop_leave_hexchat_responsive(remote, scripted_server):
     from remote_support import fd_count
 

@@ -41,6 +41,23 @@ hexchat.hook_timer(10, tick)
 '''
 
 
+def _ppid(pid):
+    with open(f"/proc/{pid}/status") as f:
+        return int([l for l in f if l.startswith("PPid:")][0].split()[1])
+
+
+def test_spawned_script_is_a_child_of_hexchat(sandboxed_hexchat_factory, scripted_server):
+    """``[sandbox] start = spawn``: a fresh interpreter per worker, HexChat's child."""
+    hc = sandboxed_hexchat_factory(sandbox={"echo.py": ECHO}, ini="[sandbox]\nstart = spawn\n")
+    (state,) = hc.wait_running("echo")
+    assert _ppid(state["pid"]) == hc.pid
+    with open(f"/proc/{state['pid']}/cmdline", "rb") as f:
+        assert b"echo.py" in f.read(), "spawned with its config on the command line"
+    since = scripted_server.mark()
+    scripted_server.send(":alice!alice@example.org PRIVMSG #test :!echo spawned")
+    scripted_server.wait_for("PRIVMSG #test :echo spawned", since=since)
+
+
 def _front_lines(hc):
     return [l for lines in hc.transcript().values() for l in lines]
 
@@ -49,9 +66,10 @@ def test_sandboxed_script_runs_in_its_own_process(sandboxed_hexchat_factory, scr
     hc = sandboxed_hexchat_factory(sandbox={"echo.py": ECHO})
     (state,) = hc.wait_running("echo")
     assert state["pid"] != hc.pid
-    with open(f"/proc/{state['pid']}/status") as f:
-        ppid = int([l for l in f if l.startswith("PPid:")][0].split()[1])
-    assert ppid == hc.pid, "a child of HexChat"
+    ppid = _ppid(state["pid"])
+    with open(f"/proc/{ppid}/cmdline", "rb") as f:
+        assert b"hexsandbox.zygote.server" in f.read(), "forked by the zygote (start = zygote)"
+    assert _ppid(ppid) == hc.pid, "the zygote is a child of HexChat"
     since = scripted_server.mark()
     scripted_server.send(":alice!alice@example.org PRIVMSG #test :!echo hello there")
     scripted_server.wait_for("PRIVMSG #test :echo hello there", since=since)

@@ -11,6 +11,8 @@ import os
 import sys
 import time
 
+import pytest
+
 from test_sandbox_hexchat import ECHO, PROBE, _front_lines
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
@@ -123,6 +125,9 @@ def _rss_kb(pid):
         return int([line for line in f if line.startswith("VmRSS:")][0].split()[1])
 
 
+# The two 30 s stress tests load both CPUs themselves: never side by side
+# (scripts/dev.sh runs xdist with --dist loadgroup), or each measures the other.
+@pytest.mark.xdist_group("thirty_second_stress")
 def test_a_30_s_command_flood_then_unload(sandboxed_hexchat_factory, scripted_server):
     hc = sandboxed_hexchat_factory(sandbox={"flooder.py": FLOODER, "ticker.py": TICKER, "echo.py": ECHO},
                                    scripts={"probe.py": PROBE_GAPS},

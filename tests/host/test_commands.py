@@ -132,7 +132,7 @@ def test_stack_shows_the_scripts_own_frames_and_threads(hexchat_client):
     full = _out(hexchat_client, n)
     hidden = int(out[-1].split()[1])
     assert sum(1 for line in full if line.strip().startswith("File ")) == len(files) + hidden
-    assert any("multiprocess" in line for line in full) and any("worker.py" in line for line in full)
+    assert any("worker.py" in line for line in full) and any("threading.py" in line for line in full)
     hexchat_client.wait_for(lambda: not script.late, 10, "stuck to answer again")
 
 
