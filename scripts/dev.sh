@@ -57,6 +57,7 @@ case "${1:-}" in
         "$VENV/bin/python" benchmarks/remote_roundtrip.py
         "$VENV/bin/python" benchmarks/perl_hook_roundtrip.py
         "$VENV/bin/python" benchmarks/hexchat_burst.py
+        "$VENV/bin/python" benchmarks/hexchat_scale.py
         "$VENV/bin/python" benchmarks/check_time.py
         "$VENV/bin/python" benchmarks/deps_load.py
         "$VENV/bin/python" benchmarks/worker_start.py
