@@ -56,9 +56,19 @@ import sys
 
 sys.path[:0] = [_path for _path in {paths!r} if _path not in sys.path]
 
-import hexsandbox.loader
+import hexchat
+import hexsandbox.startup
 
-hexsandbox.loader.start(globals(), python={python!r})
+# hexsandbox imports on a thread, so HexChat's window is not held while it
+# does (hexsandbox/startup.py); this timer starts the loader once it is done.
+hexsandbox.startup.begin()
+
+
+def _hexsandbox_start(_userdata):
+    return hexsandbox.startup.tick(globals(), python={python!r})
+
+
+hexchat.hook_timer(hexsandbox.startup.POLL_MS, _hexsandbox_start)
 '''
 
 

@@ -110,7 +110,7 @@ def external_scripts(hc: Any) -> List[Dict[str, Any]]:
         "import hexsandbox.loader as _h\n"
         "result = [{'name': s.label, 'path': s.path, 'state': s.state.value, 'pid': s.pid,"
         " 'hooks': len(s.backend_hooks), 'late': s.late, 'dead': s.dead}"
-        " for s in _h.current_host().sandbox.scripts if s.external]")
+        " for s in (_h.current_host().sandbox.scripts if _h.current_host() else []) if s.external]")
 
 
 def wait_externals(hc: Any, predicate: Any, timeout: float = 20.0) -> List[Dict[str, Any]]:

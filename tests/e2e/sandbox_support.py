@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 
@@ -85,6 +86,17 @@ class SandboxedHexChat(HexChat):
             self._sandbox_written = True
         return names
 
+    def wait_ready(self, timeout: float = 30.0) -> Dict[str, Any]:
+        """HexChat is up, and so is the hexsandbox loader: it imports on a
+        thread and starts a timer tick later (hexsandbox/startup.py), so a
+        `/load` typed before that would go to HexChat's own Python plugin."""
+        info = super().wait_ready(timeout)
+        deadline = time.monotonic() + timeout
+        while not self.eval("import hexsandbox.loader as _h\nresult = _h.current_host() is not None"):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the hexsandbox loader did not start; output:\n{self.output()}")
+        return info
+
     # ------------------------------------------------------------ helpers
     def scripts_state(self) -> List[Dict[str, Any]]:
         """The sandbox's view of its scripts, read inside HexChat."""
@@ -92,12 +104,12 @@ class SandboxedHexChat(HexChat):
             "import hexsandbox.loader as _h\n"
             "result = [{'name': s.label, 'state': s.state.value, 'pid': s.pid, 'hooks': len(s.backend_hooks),"
             " 'late': s.late, 'dead': s.dead, 'exitcode': s.exitcode,"
-            " 'missed': getattr(s, 'missed_events', None)} for s in _h.current_host().sandbox.scripts]")
+            " 'missed': getattr(s, 'missed_events', None)} for s in (_h.current_host().sandbox.scripts if _h.current_host() else [])]")
 
     def reports(self) -> List[Dict[str, str]]:
         return self.eval(
             "import hexsandbox.loader as _h\n"
-            "result = [{'script': r.script, 'kind': r.kind, 'text': r.text} for r in _h.current_host().sandbox.reports]")
+            "result = [{'script': r.script, 'kind': r.kind, 'text': r.text} for r in (_h.current_host().sandbox.reports if _h.current_host() else [])]")
 
     def wait_scripts(self, predicate, timeout: float = 30.0, what: str = "sandboxed scripts") -> List[Dict[str, Any]]:
         """Wait (bounded) until ``predicate(scripts_state())`` holds.

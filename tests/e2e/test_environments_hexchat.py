@@ -85,7 +85,7 @@ def wait_line(hc, text, timeout=120.0):
 
 def events(hc):
     return hc.eval("import hexsandbox.loader as _l\n"
-                   "result = [(e.script, e.kind, e.env) for e in _l.current_host().environments.events]")
+                   "result = [(e.script, e.kind, e.env) for e in (_l.current_host().environments.events if _l.current_host() else [])]")
 
 
 @pytest.mark.parametrize("installer", ["uv", "pip"])

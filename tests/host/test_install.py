@@ -17,7 +17,8 @@ def test_install_writes_loader_and_uninstall_removes_exactly_that(tmp_path):
     assert oct(loader.stat().st_mode & 0o777) == "0o600"
     text = loader.read_text()
     assert "__module_name__ = \"hexsandbox\"" in text
-    assert f"hexsandbox.loader.start(globals(), python={sys.executable!r})" in text
+    assert f"hexsandbox.startup.tick(globals(), python={sys.executable!r})" in text
+    assert "hexsandbox.startup.begin()" in text, "imported off the main thread"
     compile(text, str(loader), "exec")
     (config / "addons" / "mine.py").write_text("# the user's own in-process script\n")
     removed = inst.uninstall(str(config))
