@@ -43,9 +43,16 @@ def begin() -> None:
     threading.Thread(target=_import, name="hexsandbox-import", daemon=True).start()
 
 
+#: Imported on the thread: the loader, and what its start imports lazily.
+MODULES = ("hexsandbox.loader", "hexsandbox.hexchat_backend", "hexsandbox.remote.service")
+
+
 def _import() -> None:
+    import importlib
+
     try:
-        import hexsandbox.loader  # noqa: F401
+        for name in MODULES:
+            importlib.import_module(name)
     except BaseException:  # told on the main thread, in plain words
         _failure.append(traceback.format_exc())
     finally:

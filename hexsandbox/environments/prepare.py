@@ -48,11 +48,15 @@ def _identity(python: str) -> Tuple[int, int]:
     return st.st_ino, st.st_mtime_ns
 
 
+#: This process's own interpreter, resolved once (it cannot change under us).
+_OWN_PYTHON = os.path.realpath(sys.executable)
+
+
 def known_version(python: str) -> Optional[Tuple[int, ...]]:
     """The interpreter's version if known without running it: the same binary
     as this process, or probed earlier in this process."""
     try:
-        if os.path.realpath(python) == os.path.realpath(sys.executable):
+        if python == sys.executable or os.path.realpath(python) == _OWN_PYTHON:
             return tuple(sys.version_info[:3])
         with _PROBED_LOCK:
             seen = _PROBED.get(python)

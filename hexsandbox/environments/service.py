@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, List, Optional
 
 from ..backend import Backend
-from ..config import load_settings
+from ..config import CONFIG_FILENAME, load_settings, sandbox_dir
 from .build import Build, BuildError, describe
 from .metadata import MetadataError, Needs, read_needs
 from .prepare import Ready, quick, slow
@@ -58,13 +58,28 @@ class Environments:
         self._builds: List[Build] = []
         self._closed = False
         self._lock = threading.Lock()
+        self._ini_cache: Optional[tuple] = None
 
     # ------------------------------------------------------------- public
     def needs(self, path: str) -> Needs:
         """What the script declares plus its ``[script:NAME] dependencies``
         (the ini is read again, so an edit counts at the next load)."""
-        ini = load_settings(self.config_dir).script_option(path, "dependencies")
+        ini = self._settings().script_option(path, "dependencies")
         return read_needs(path, ini)
+
+    def _settings(self) -> Any:
+        """hexsandbox.ini as it is now: read again only when the file changed
+        (autoloading thirty scripts would read it thirty times on HexChat's
+        main thread)."""
+        path = os.path.join(sandbox_dir(self.config_dir), CONFIG_FILENAME)
+        try:
+            st = os.stat(path)
+            key: Any = (st.st_mtime_ns, st.st_size, st.st_ino)
+        except OSError:
+            key = None
+        if self._ini_cache is None or self._ini_cache[0] != key:
+            self._ini_cache = (key, load_settings(self.config_dir))
+        return self._ini_cache[1]
 
     def load(self, path: str, python: Optional[str], start: Starter) -> Any:
         """Start ``path`` now (returns ``start``'s result) or after its

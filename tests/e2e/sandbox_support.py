@@ -92,7 +92,10 @@ class SandboxedHexChat(HexChat):
         `/load` typed before that would go to HexChat's own Python plugin."""
         info = super().wait_ready(timeout)
         deadline = time.monotonic() + timeout
-        while not self.eval("import hexsandbox.loader as _h\nresult = _h.current_host() is not None"):
+        # Looked up in sys.modules, never imported here: an import would make
+        # HexChat's main thread wait for the loader's import thread.
+        while not self.eval("import sys\n_h = sys.modules.get('hexsandbox.loader')\n"
+                            "result = bool(_h and getattr(_h, 'current_host', None) and _h.current_host())"):
             if time.monotonic() > deadline:
                 raise AssertionError(f"the hexsandbox loader did not start; output:\n{self.output()}")
         return info
