@@ -5,9 +5,9 @@ environments service) takes 60-200 ms of CPU. Done at the top level of the
 loader script, as HexChat's Python plugin autoloads it, that is 60-200 ms
 during which HexChat's window does not redraw (issue 14: autoloading thirty
 scripts may hold the main thread 50 ms in all). So the loader script only
-starts :func:`begin`, a thread that imports ``hexsandbox.loader``, and polls
-with a short HexChat timer (:func:`tick`); the main thread runs the loader's
-``start`` once the import is done. HexChat's main loop runs meanwhile: the
+registers a short HexChat timer (:func:`tick`): its first tick starts a
+thread that imports ``hexsandbox.loader``, and the main thread runs the
+loader's ``start`` at the first tick after the import is done. HexChat's main loop runs meanwhile: the
 Python plugin hands the GIL back while HexChat is in C.
 
 This module imports only the standard library. The timer callback must be
@@ -34,10 +34,16 @@ _context: List[Any] = []
 
 
 def begin() -> None:
-    """Start importing ``hexsandbox.loader`` on a thread (once). Main thread."""
+    """At the loader script's top level (main thread): note the tab. The
+    import starts at the first :func:`tick`, once HexChat's main loop runs,
+    so it does not compete for the GIL with the rest of the Python plugin's
+    autoload."""
     import hexchat  # the real module: inside HexChat's Python plugin
 
     _context[:] = [hexchat.get_context()]
+
+
+def _start_import() -> None:
     if _done.is_set() or any(t.name == "hexsandbox-import" for t in threading.enumerate()):
         return
     threading.Thread(target=_import, name="hexsandbox-import", daemon=True).start()
@@ -63,6 +69,7 @@ def tick(plugin_globals: dict, python: Optional[str] = None) -> bool:
     """The loader script's timer: True (poll again) until the import is
     done; then start the loader on the main thread and stop polling."""
     if not _done.is_set():
+        _start_import()
         return True
     import hexchat  # the real module: inside HexChat's Python plugin
 
