@@ -89,13 +89,8 @@ def cmd_events(args: argparse.Namespace) -> int:
         hc.hook_server(name, show("server", name))
     if args.ready:
         print(json.dumps({"ready": True}) if args.json else "ready", flush=True)
-    # The callbacks run on a thread; this one only waits. Ctrl-C raises
-    # KeyboardInterrupt in the main thread wherever it is: there it can only
-    # interrupt the join, never a callback holding the session's locks (a
-    # lock left held that way hung the leave below).
-    thread = hc.start()
     try:
-        thread.join()
+        hc.run()
     except KeyboardInterrupt:
         hc.close()
     return 0
