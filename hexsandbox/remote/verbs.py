@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
+import threading
 from typing import TYPE_CHECKING, Any, List
 
 if TYPE_CHECKING:  # the client (and msgpack) load only when a verb runs
@@ -63,13 +65,27 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 def cmd_events(args: argparse.Namespace) -> int:
-    """One line per event until interrupted (or HexChat unloads the app)."""
+    """One line per event until interrupted (or HexChat unloads the app).
+
+    Ctrl-C is never raised as KeyboardInterrupt here: raised wherever the
+    main thread happens to be (inside a callback's call, holding the
+    session's locks) it could leave the app unable to leave, and it hung
+    1 run in 2-3. SIGINT is blocked in every thread of this process before
+    any starts, and one thread waits for it (``sigwait``) and leaves
+    quietly; HexChat then closes the connection and ``run`` returns."""
     from .client import RemoteError
 
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         hc = _app(args)
     except RemoteError as exc:
         return _fail(exc)
+
+    def leave_on_interrupt() -> None:
+        signal.sigwait({signal.SIGINT})
+        hc.close()
+
+    threading.Thread(target=leave_on_interrupt, name="hexsandbox-sigint", daemon=True).start()
 
     def show(kind: str, name: str) -> Any:
         def callback(word: List[str], word_eol: List[str], userdata: Any) -> int:
@@ -89,10 +105,7 @@ def cmd_events(args: argparse.Namespace) -> int:
         hc.hook_server(name, show("server", name))
     if args.ready:
         print(json.dumps({"ready": True}) if args.json else "ready", flush=True)
-    try:
-        hc.run()
-    except KeyboardInterrupt:
-        hc.close()
+    hc.run()
     return 0
 
 
