@@ -15,7 +15,7 @@ four backend hook families.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any, Callable, List, Optional
+from typing import TYPE_CHECKING, Any, List, Optional
 
 from .. import slow_policy
 from ..api_table import Call
@@ -64,10 +64,8 @@ class HookForwarding:
         backend = self.backend
         kind = call.hook
 
-        def waited(word: List[str], word_eol: List[str], server_time: int) -> int:
+        def forward(word: List[str], word_eol: List[str], server_time: int) -> int:
             return self.call_hook(script, hook_id, word, word_eol, server_time)
-
-        forward = self._async_forward(script, hook_id) if script.hooks_async else waited
 
         if kind == "command":
             name, priority, help_text = args
@@ -108,12 +106,12 @@ class HookForwarding:
         if script.dead or session is None or script.state not in (State.STARTING, State.RUNNING):
             return 0
         ctx = self.backend.get_context()
-        params = [hook_id, word, word_eol, server_time]
         if script.hooks_async:
             # ``hooks = async``: never waited on, and never timed either
             # (lateness does not exist for such a script).
             self._hold_event(script, session, [hook_id, ctx, word, word_eol, server_time])
             return 0
+        params = [hook_id, word, word_eol, server_time]
         now = time.monotonic()
         if script.late or not script.slow.should_wait(now, script.deadline_ms / 1000.0):
             # Not waited on (slow_policy), but its answer is still timed.
@@ -148,7 +146,7 @@ class HookForwarding:
 
     def _deliver_uneaten(self, script: Script, session: Any, ctx: Optional[int],
                          params: List[Any]) -> Optional[int]:
-        """Send a hook event nobody waits for (async scripts, slow ones):
+        """Send a hook event nobody waits for (a slow script's, slow_policy):
         its eat value is ignored when it comes, so the event passes uneaten.
         It is dropped, and counted, only when the worker has stopped reading
         its socket, so HexChat never blocks on it. The request id, or None
@@ -160,22 +158,6 @@ class HookForwarding:
                 pass
         script.missed_events += 1
         return None
-
-    def _async_forward(self, script: Script, hook_id: int) -> Callable[[List[str], List[str], int], int]:
-        """``call_hook`` for an asynchronous script, cut to what it needs:
-        it runs once per event per script, thirty times an event for thirty
-        scripts, so every call and lookup saved counts (docs/benchmarks.md)."""
-        get_context = self.backend.get_context
-        live = (State.STARTING, State.RUNNING)
-        hold = self._hold_event
-
-        def forward(word: List[str], word_eol: List[str], server_time: int) -> int:
-            session = script.session
-            if not script.dead and session is not None and script.state in live:
-                hold(script, session, [hook_id, get_context(), word, word_eol, server_time])
-            return 0
-
-        return forward
 
     def _hold_event(self, script: Script, session: Any, event: List[Any]) -> None:
         """An asynchronous script's event joins the batch sent at the end of
