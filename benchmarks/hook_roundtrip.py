@@ -26,7 +26,8 @@ import sys
 import tempfile
 from typing import Callable, List
 
-from hexsandbox.benchtools import interleaved, pipe_floor_samples, bench_arguments, print_table, time_each, write_results
+from hexsandbox.benchtools import (bench_arguments, interleaved, pipe_floor_samples, print_table,
+                                   switches_per_call, time_each, write_results)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -83,11 +84,21 @@ def main(argv: List[str] = None) -> int:
             "... + prnt, spin 200 us":
                 lambda k: sandboxed_hook_samples(sp, "bench", "print 'Channel Action'", k),
         }, args.n, args.rounds)
+        # How many times each side sleeps and wakes per hook (all threads).
+        script = sb.find("bench")
+        hook_id = script.hook_id("print 'Channel Message'")
+        word, word_eol = ["alice", "hello world"], ["alice hello world", "hello world"]
+        switches = switches_per_call({"HexChat side": os.getpid(), "worker": script.worker.pid},
+                                     lambda: sb.call_hook(script, hook_id, word, word_eol, 0),
+                                     args.n)
     finally:
         client.close()
         spinning.close()
 
     print_table(results)
+    print("context switches per sandboxed hook: " +
+          ", ".join(f"{name} {count:.2f}" for name, count in switches.items()))
+    results["context switches per sandboxed hook"] = switches
     write_results(args.json, results, argv, "benchmarks/hook_roundtrip.py")
     return 0
 

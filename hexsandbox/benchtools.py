@@ -154,6 +154,29 @@ def cpu_seconds(pid: int) -> Optional[float]:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def context_switches(pid: int) -> int:
+    """Context switches (voluntary and not) of every thread of ``pid`` so
+    far: each is a sleep and a wake-up, the costly part of a round trip."""
+    total = 0
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{task}/status") as status:
+                for line in status:
+                    if "ctxt_switches:" in line:  # voluntary_ and nonvoluntary_
+                        total += int(line.split()[1])
+        except OSError:
+            pass  # the thread ended meanwhile
+    return total
+
+
+def switches_per_call(pids: Dict[str, int], fn: Callable[[], object], n: int) -> Dict[str, float]:
+    """Context switches per call of ``fn``, per process named in ``pids``."""
+    before = {name: context_switches(pid) for name, pid in pids.items()}
+    for _ in range(n):
+        fn()
+    return {name: (context_switches(pid) - before[name]) / n for name, pid in pids.items()}
+
+
 def write_results(path: str, results: Dict[str, Any], argv: List[str], script: str) -> None:
     """Write a benchmark's results with the command that made them."""
     import json

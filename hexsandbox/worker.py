@@ -7,8 +7,10 @@ Threads inside a worker:
   process. While it waits for an answer of its own it still runs callbacks the
   client sends (nested hooks), so ``command()`` inside a hook behaves as in
   process;
-* the **receiver thread** reads the pipe and routes each message: answers go
-  to the thread that asked, everything else to the callback thread;
+* the **receiver thread** reads the socket while the callback thread cannot
+  (a callback runs long, or another thread waits for an answer) and routes
+  each message: answers go to the thread that asked, everything else to the
+  callback thread. It sleeps otherwise (rpc/standby.py);
 * any threads the script starts: they may call the API freely; their calls
   are serialised by the client.
 
@@ -34,7 +36,7 @@ from . import proxy
 from .script_loading import load_script, print_callback_error
 from .rpc import messages as M
 from .rpc import trace
-from .rpc.framing import wait_readable
+from .rpc.standby import Standby
 from .rpc.session import SendRefused, Session, SessionClosed, new_reply_queue
 
 #: Largest frame the client accepts from a worker (hexsandbox.sandbox.core
@@ -115,8 +117,9 @@ class WorkerRuntime:
     """The worker's end of the session and its hook registry.
 
     The callback thread is the session's owner: idle, it reads the socket
-    itself (:meth:`next_message`); the receiver thread (:meth:`receive_forever`)
-    reads while a callback runs, so other threads' answers still arrive.
+    itself (:meth:`next_message`); the receiver thread (:meth:`receive_forever`,
+    a standby reader: rpc/standby.py) reads while a callback runs long, or
+    at once when another thread waits for an answer, so those still arrive.
     """
 
     def __init__(self, fd: int, context: Optional[int], spin_us: int = 0,
@@ -134,7 +137,6 @@ class WorkerRuntime:
         #: Contexts the client said were closed (see ``context_closed``).
         self.closed_contexts: Set[Any] = set()
         self._receiver_ident: Optional[int] = None
-        self._hand_back = threading.Condition()
         #: The socket object that carried the descriptor (kept open).
         self.connection: Any = None
         self.session = Session(
@@ -145,8 +147,8 @@ class WorkerRuntime:
                        M.CONTEXT_CLOSED: self._on_context_closed, M.UNLOAD: self._on_unload,
                        M.HOOK: self._on_event, M.TIMER: self._on_event,
                        M.EVENTS: self._on_event})
-        self.session.on_owner_done = self._owner_done
         self.session.gate = self._may_send
+        self._standby = Standby(self.session, self._connection_lost)
 
     # ---- sending ---------------------------------------------------------
     def _may_send(self) -> bool:
@@ -269,23 +271,10 @@ class WorkerRuntime:
             self.live_context(msg.ctx)  # type: ignore[union-attr]
         return True
 
-    def _owner_done(self) -> None:
-        with self._hand_back:
-            self._hand_back.notify_all()
-
     def receive_forever(self) -> None:
-        """Receiver thread: reads while the callback thread is busy, and
-        steps aside while it reads the socket itself."""
-        session = self.session
+        """Receiver thread: reads while the callback thread is busy (rpc/standby.py)."""
         self._receiver_ident = threading.get_ident()
-        while session.alive:
-            wait_readable(session.fd, None)
-            with self._hand_back:
-                if session.background_read():
-                    continue
-                while session.alive and not session.resume():
-                    self._hand_back.wait()
-        self._connection_lost()
+        self._standby.run()
 
     def next_message(self) -> Optional[M.Message]:
         """The callback thread's next message (None: the client is gone):

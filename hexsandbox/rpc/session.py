@@ -118,6 +118,14 @@ class Session:
         #: background reader had stepped aside (give it the socket back), or
         #: messages it read are left in the inbox (serve them).
         self.on_owner_done: Optional[Callable[[], None]] = None
+        #: Called (owner thread, no lock held) every time the owner stops
+        #: reading, with whether another thread waits for an answer (the
+        #: worker's standby reader, rpc/standby.py).
+        self.on_owner_left: Optional[Callable[[bool], None]] = None
+        #: Called when a thread will wait for bytes that only a reader
+        #: brings: an answer to a thread that is not the owner, room in the
+        #: window (the standby reader again).
+        self.reader_needed: Optional[Callable[[], None]] = None
         self._pending: Dict[int, Any] = {}
         self._replies: Dict[int, Tuple[M.Response, int]] = {}
         self._ids = itertools.count(1)
@@ -245,6 +253,8 @@ class Session:
             except BaseException:
                 self._pending.pop(msgid, None)
                 raise
+        if waiter is not _OWNER and waiter is not None and self.reader_needed is not None:
+            self.reader_needed()
         return msgid
 
     def respond(self, msgid: int, error: Optional[List[str]], result: Any) -> None:
@@ -266,6 +276,8 @@ class Session:
                                        or self._out_bytes + size > self.window_bytes):
                 if not self.alive:
                     raise SessionClosed(f"{self.peer} is gone")
+                if self.reader_needed is not None:
+                    self.reader_needed()
                 self._window_cv.wait(1.0)
             if self.gate is not None and not self.gate():
                 raise SendRefused(method)
@@ -435,19 +447,27 @@ class Session:
         finally:
             with self.read_lock:
                 self.owner_depth -= 1
+                left = self.owner_depth == 0
                 # Messages read after the answer stay queued: whoever serves
                 # the inbox must hear of them, as of a paused reader.
                 # So must it of a frame left unfinished: the background
                 # reader times those (and may not have seen its bytes).
-                hand_back = self.owner_depth == 0 and (self.paused or bool(self.inbox)
-                                                       or self.reader.partial_since is not None)
+                hand_back = left and (self.paused or bool(self.inbox)
+                                      or self.reader.partial_since is not None)
+                others = left and self.on_owner_left is not None and self._others_waiting()
+            if left and self.on_owner_left is not None:
+                self.on_owner_left(others)
             if hand_back and self.on_owner_done is not None:
                 self.on_owner_done()
 
     def _serve_yielding(self, serve: Callable[[M.Message], None], msg: M.Message) -> None:
         with self.read_lock:
             self.owner_depth -= 1
-            hand_back = self.owner_depth == 0 and self.paused
+            left = self.owner_depth == 0
+            hand_back = left and self.paused
+            others = left and self.on_owner_left is not None and self._others_waiting()
+        if left and self.on_owner_left is not None:
+            self.on_owner_left(others)
         if hand_back and self.on_owner_done is not None:
             self.on_owner_done()
         try:
@@ -455,6 +475,10 @@ class Session:
         finally:
             with self.read_lock:
                 self.owner_depth += 1
+
+    def _others_waiting(self) -> bool:
+        """Whether a thread other than the owner waits for an answer (read_lock held)."""
+        return any(w is not _OWNER and w is not None for w in self._pending.values())
 
     def abandon(self, msgid: int) -> None:
         """Nobody waits for ``msgid`` any more: its response, if it comes,

@@ -149,6 +149,11 @@ class Zygote:
             with self._send_lock:
                 wire.send(self.sock, {"op": "fork", "id": request, "config": config},
                           [pipe_fd, stderr_fd])
+        except (BrokenPipeError, ConnectionResetError):
+            # Its end of the socket closes only when it exits: it died
+            # before the reader thread saw the end of file.
+            self._fail("exited")
+            return None
         except OSError as exc:
             self._fail(f"could not be asked for a worker ({exc})")
             return None

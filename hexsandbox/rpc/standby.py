@@ -1,0 +1,175 @@
+"""A background reader on standby: it reads a session's socket only while the
+owner thread has been away from it for a while, or when someone needs it now.
+
+Why. A worker's callback thread (the session's owner) reads its own socket
+while it is idle or waits for an answer, so a synchronous hook costs two
+process wake-ups and nothing more. Something must still read while a
+callback runs: the answers to the script's other threads, the client's
+``ack`` (the sending window), ``stack`` and ``unload``. The first design had
+a receiver thread that took the socket back every time the owner left it and
+watched it until the owner came back; so every round trip woke that thread
+too, once on the hand-back and once on the next message, and it then took
+the GIL from the callback thread. Counted with /proc's context-switch
+figures over 2,000 hook round trips, that thread woke 1.05-1.54 times per
+hook and the callback thread was preempted 0.1-0.7 times; with the standby
+reader the worker's only switch is its own wait, 1.1 per hook
+(docs/benchmarks.md, "Waiting for an answer").
+
+Now the owner, when it leaves the socket, only arms a kernel timer
+(``timerfd``: one system call, no thread woken) ``GRACE_S`` ahead. The
+reader sleeps on that timer. A callback that is back within the grace period
+re-arms it before it fires, so a stream of hooks never wakes the reader at
+all; a callback that runs longer gets a reader after ``GRACE_S``. Whoever
+needs an answer read sooner says so (:meth:`Standby.needed`): a script
+thread that sent a request, a sender waiting for the window.
+
+Where ``timerfd`` is not available (not Linux) the reader is woken at every
+hand-back instead, as before: correct, only slower.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import select
+import threading
+from typing import TYPE_CHECKING, Callable, Optional
+
+from .framing import wait_readable
+
+if TYPE_CHECKING:
+    from .session import Session
+
+#: How long the owner may stay away from the socket before the reader takes it.
+GRACE_S = 0.010
+
+_CLOCK_MONOTONIC = 1
+_TFD_CLOEXEC = os.O_CLOEXEC
+_TFD_NONBLOCK = os.O_NONBLOCK
+
+
+class _Timespec(ctypes.Structure):
+    _fields_ = [("tv_sec", ctypes.c_long), ("tv_nsec", ctypes.c_long)]
+
+
+class _Itimerspec(ctypes.Structure):
+    _fields_ = [("it_interval", _Timespec), ("it_value", _Timespec)]
+
+
+class WakeupTimer:
+    """A one-shot ``timerfd``: :meth:`arm` from any thread without waking
+    anybody; :meth:`wait` returns once the time armed last has passed."""
+
+    def __init__(self) -> None:
+        libc = ctypes.CDLL(None, use_errno=True)
+        self._settime = libc.timerfd_settime
+        self.fd = libc.timerfd_create(_CLOCK_MONOTONIC, _TFD_CLOEXEC | _TFD_NONBLOCK)
+        if self.fd < 0:
+            raise OSError(ctypes.get_errno(), "timerfd_create failed")
+        self._spec = _Itimerspec()
+        self._ref = ctypes.byref(self._spec)
+        self._lock = threading.Lock()
+        self._poller = select.poll()
+        self._poller.register(self.fd, select.POLLIN)
+
+    def arm(self, seconds: float) -> None:
+        """Fire ``seconds`` from now (at least 1 ns), replacing any earlier time."""
+        ns = max(1, int(seconds * 1e9))
+        with self._lock:
+            self._spec.it_value.tv_sec, self._spec.it_value.tv_nsec = divmod(ns, 1_000_000_000)
+            self._settime(self.fd, 0, self._ref, None)
+
+    def wait(self) -> None:
+        """Block until the timer fires (or :meth:`close`)."""
+        self._poller.poll()
+        try:
+            os.read(self.fd, 8)
+        except (BlockingIOError, OSError):
+            pass
+
+    def close(self) -> None:
+        self.arm(0)
+
+
+class _EventTimer:
+    """The fallback without ``timerfd``: the same contract, with a thread wake
+    on every :meth:`arm` (a timed condition wait)."""
+
+    def __init__(self) -> None:
+        self._cv = threading.Condition()
+        self._due: Optional[float] = None
+
+    def arm(self, seconds: float) -> None:
+        import time
+
+        with self._cv:
+            self._due = time.monotonic() + max(0.0, seconds)
+            self._cv.notify()
+
+    def wait(self) -> None:
+        import time
+
+        with self._cv:
+            while True:
+                if self._due is not None:
+                    left = self._due - time.monotonic()
+                    if left <= 0:
+                        self._due = None
+                        return
+                    self._cv.wait(left)
+                else:
+                    self._cv.wait()
+
+    def close(self) -> None:
+        self.arm(0)
+
+
+def new_timer() -> "WakeupTimer | _EventTimer":
+    try:
+        return WakeupTimer()
+    except (OSError, AttributeError):
+        return _EventTimer()
+
+
+class Standby:
+    """The standby reader of one session (see the module docstring).
+
+    ``session`` is a :class:`hexsandbox.rpc.session.Session`; :meth:`run` is
+    the reader thread's body and calls ``on_lost`` once the peer is gone.
+    """
+
+    def __init__(self, session: "Session", on_lost: Callable[[], None]) -> None:
+        self.session = session
+        self.on_lost = on_lost
+        self.timer = new_timer()
+        session.on_owner_left = self._owner_left
+        session.reader_needed = self.needed
+        # The script's top level runs before the owner ever reads: a reader
+        # takes over after the grace period unless the owner is reading.
+        self.timer.arm(GRACE_S)
+
+    def _owner_left(self, others_waiting: bool) -> None:
+        """The owner stopped reading: take over after the grace period, or
+        at once if another thread waits for an answer."""
+        self.timer.arm(0 if others_waiting else GRACE_S)
+
+    def needed(self) -> None:
+        """Someone waits for bytes only a reader can bring (an answer to a
+        thread that is not the owner, an ``ack`` for the window): read now
+        unless the owner is reading anyway."""
+        if not self.session.owner_depth:
+            self.timer.arm(0)
+
+    def run(self) -> None:
+        session = self.session
+        try:
+            while session.alive:
+                self.timer.wait()
+                # Read until the owner takes the socket again (background_read
+                # says so) or the peer is gone.
+                while session.alive and not session.owner_depth:
+                    wait_readable(session.fd, None)
+                    if not session.background_read():
+                        break
+        finally:
+            self.on_lost()
