@@ -245,12 +245,15 @@ class Sandbox(Starting, HookForwarding, Deaths):
             self._schedule(script)
         if session is not None and session.reader.partial_since is not None:
             self._dispatcher.wake()  # it times unfinished frames
-        self.backend.call_soon(lambda: self._give_back(script))
+        if not script.give_back_queued:  # one is enough for a burst of hooks
+            script.give_back_queued = True
+            self.backend.call_soon(lambda: self._give_back(script))
 
     def _give_back(self, script: Script) -> None:
         """Hand the socket back to the dispatcher when HexChat is idle, not
         after every event: in a burst of hooks the main thread keeps reading
         it itself and no thread is woken in between."""
+        script.give_back_queued = False
         session = script.session
         if session is not None and session.inbox_bytes <= INBOX_PAUSE_BYTES and session.resume():
             self._dispatcher.rewatch(script)

@@ -62,6 +62,8 @@ class Script:
     #: The conversation with the worker (hexsandbox.rpc.session).
     session: Optional[Session] = None
     scheduled: bool = False
+    #: A hand-back of the socket to the dispatcher is queued (core._owner_done).
+    give_back_queued: bool = False
     #: After a turn that used its whole budget (a flood), not served again
     #: before this time.monotonic() (see Sandbox._serve).
     rest_until: float = 0.0
