@@ -36,6 +36,7 @@ import socket
 import subprocess
 import sys
 import threading
+import traceback
 from dataclasses import asdict, dataclass
 from typing import Any, Callable, Optional, Protocol, Tuple
 
@@ -145,6 +146,10 @@ def private_runtime_dir() -> str:
     return runtime_dirs.create()
 
 
+#: Told how a job went: ``(result, None)`` or ``(None, error)``.
+Done = Callable[[Any, Optional[BaseException]], None]
+
+
 class _Spawner:
     """Starts workers from a thread that lives as long as the process.
 
@@ -152,39 +157,62 @@ class _Spawner:
     ends, not the process: a worker started from a short-lived thread (a
     test's, a tool's) would be killed with that thread. The main thread
     never ends before the process, so it spawns directly; other threads hand
-    the start to this one long-lived daemon thread.
+    the start to this one long-lived daemon thread and wait for it
+    (:meth:`run`), or leave it a whole job and are told how it went
+    (:meth:`submit`: a background start off HexChat's main thread). A spawn
+    asked for on this thread itself (inside a job) runs at once: a second
+    hand-off would wait on itself.
     """
 
     def __init__(self) -> None:
-        self._jobs: "queue.SimpleQueue[tuple]" = queue.SimpleQueue()
+        self._jobs: "queue.SimpleQueue[Tuple[Callable[[], Any], Done]]" = queue.SimpleQueue()
         self._thread: Optional[threading.Thread] = None
         self._lock = threading.Lock()
 
     def run(self, fn: Callable[[], Any]) -> Any:
-        if threading.current_thread() is threading.main_thread():
+        """``fn()`` on a thread that lives as long as the process; its error is raised here."""
+        current = threading.current_thread()
+        if current is threading.main_thread() or current is self._thread:
             return fn()
+        answer: "queue.SimpleQueue[Tuple[Any, Optional[BaseException]]]" = queue.SimpleQueue()
+        self.submit(fn, lambda result, error: answer.put((result, error)))
+        result, error = answer.get()
+        if error is not None:
+            raise error
+        return result
+
+    def submit(self, fn: Callable[[], Any], done: Done) -> None:
+        """Queue ``fn`` for this thread; ``done(result, error)`` runs there after it."""
         with self._lock:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._serve, name="hexsandbox-spawner",
                                                 daemon=True)
                 self._thread.start()
-        done: "queue.SimpleQueue[tuple]" = queue.SimpleQueue()
         self._jobs.put((fn, done))
-        ok, value = done.get()
-        if not ok:
-            raise value
-        return value
 
     def _serve(self) -> None:
         while True:
             fn, done = self._jobs.get()
             try:
-                done.put((True, fn()))
-            except BaseException as exc:  # handed back to the caller
-                done.put((False, exc))
+                result, error = fn(), None
+            except BaseException as exc:  # handed to done
+                result, error = None, exc
+            try:
+                done(result, error)
+            except BaseException:  # every later spawn waits on this thread: it must go on
+                traceback.print_exc()
 
 
 _SPAWNER = _Spawner()
+
+
+def submit(fn: Callable[[], Any], done: Done) -> None:
+    """Run ``fn`` (a whole start: :func:`start_worker` and what it needs) on
+    the spawner thread without waiting; then ``done(result, error)`` runs on
+    that thread too. Every spawn goes through that thread, so ``done`` should
+    only hand the result on (HexChat's: ``backend.call_soon``). Jobs run in
+    the order submitted."""
+    _SPAWNER.submit(fn, done)
 
 
 class _SharedWatchdog:

@@ -36,7 +36,7 @@ from .dispatcher import INBOX_PAUSE_BYTES, Dispatcher
 from .deaths import Deaths
 from .hooks import HookForwarding
 from .records import Report, RestartPolicy, SandboxError, Script, State
-from .starting import MAX_FRAME_FROM_WORKER, SEND_TIMEOUT_S, Starter, Starting  # noqa: F401 (limits named here too: rpc.docs)
+from .starting import MAX_FRAME_FROM_WORKER, SEND_TIMEOUT_S, Starting  # noqa: F401 (limits named here too: rpc.docs)
 
 #: Work per main-loop turn for one worker before HexChat gets the loop back.
 SERVE_BUDGET_S = 0.005
@@ -76,7 +76,6 @@ class Sandbox(Starting, HookForwarding, Deaths):
         #: Every script whose worker may still run (reloaded-away copies too).
         self._alive: List[Script] = []
         self._closing = False
-        self._starter = Starter(backend)
         self._handlers = (dispatch.build_handlers(CALLS + self.extra_calls) if self.extra_calls
                           else dispatch.HANDLERS)
         self._runtime_dir = spawning.private_runtime_dir()
@@ -209,7 +208,6 @@ class Sandbox(Starting, HookForwarding, Deaths):
             self.backend.unhook(self._close_hook)
             self._closing = True
             self._dispatcher.close()
-            self._starter.close()
         finally:  # whatever went wrong above, nothing is left behind
             shutil.rmtree(self._runtime_dir, ignore_errors=True)
             spawning.release()

@@ -7,21 +7,25 @@ Two ways to load, because two users meet them:
   as in process, so nothing comes between the script's load output and
   HexChat's own "loaded" or "Failed to load module" line;
 * **background** (autoload at HexChat's start): nothing waits. The worker is
-  started by a thread (``Starter``), its load-time calls are served as they
+  started as a job on spawning's long-lived spawner thread
+  (``spawning.submit``, the thread every spawn off the main thread goes
+  through anyway, so one hand-off), the result is handed back to the main
+  thread (``backend.call_soon``), and its load-time calls are served as they
   come, like any other traffic, within the per-turn budget. Thirty scripts
   autoloaded at start would otherwise hold HexChat's window frozen for as
   long as their top levels run one after another (issue 14: at most 50 ms
   in all). Nothing is lost by it: at start HexChat is not yet connected, and
   the loader says in one line when every autoloaded script has settled.
+  Nothing of it is closed with the Sandbox (the spawner thread is a daemon
+  every Sandbox shares, so quit never waits on it); a worker that comes back
+  after ``close()`` or after its script was unloaded is ended at once.
 """
 
 from __future__ import annotations
 
 import os
-import queue
-import threading
 import time
-from typing import TYPE_CHECKING, Any, Callable, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, List, Optional, Tuple
 
 from .. import endings, spawning
 from ..rpc import messages as M
@@ -45,50 +49,6 @@ MAX_FRAME_FROM_WORKER = 256 * 1024
 SEND_TIMEOUT_S = 1.0
 
 
-#: Told on the main thread how a start went: ``(worker, None)`` or ``(None, error)``.
-_Done = Callable[[Any, Optional[BaseException]], None]
-
-
-class Starter:
-    """One daemon thread that starts workers off HexChat's main thread and
-    hands each result back to it (``backend.call_soon``). The start itself
-    runs on spawning's long-lived spawner thread (parent-death signals)."""
-
-    def __init__(self, backend: "Backend") -> None:
-        self._backend = backend
-        self._jobs: "queue.SimpleQueue[Optional[Tuple[Callable[[], Any], _Done]]]" = queue.SimpleQueue()
-        self._thread: Optional[threading.Thread] = None
-
-    def submit(self, start: Callable[[], Any],
-               done: _Done) -> None:
-        """Run ``start`` on the thread; then ``done(result, error)`` on the main thread."""
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._serve, name="hexsandbox-starter",
-                                            daemon=True)
-            self._thread.start()
-        self._jobs.put((start, done))
-
-    def close(self) -> None:
-        if self._thread is not None:
-            self._jobs.put(None)
-
-    def _serve(self) -> None:
-        while True:
-            job = self._jobs.get()
-            if job is None:
-                return
-            start, done = job
-            try:
-                result, error = start(), None
-            except BaseException as exc:  # handed to the main thread
-                result, error = None, exc
-            self._backend.call_soon(_bound(done, result, error))
-
-
-def _bound(done: _Done, result: Any, error: Optional[BaseException]) -> Callable[[], None]:
-    return lambda: done(result, error)
-
-
 class Starting:
     """Mixed into :class:`hexsandbox.sandbox.core.Sandbox` (main thread only)."""
 
@@ -104,7 +64,6 @@ class Starting:
     _closing: bool
     _runtime_dir: str
     _dispatcher: "Dispatcher"
-    _starter: Starter
 
     if TYPE_CHECKING:  # provided by the Sandbox (the other mixins or core)
         def report(self, script: Script, kind: str, text: str) -> None:  # pragma: no cover
@@ -212,7 +171,11 @@ class Starting:
             script.worker = worker
             self._open_session(script, worker.conn.fileno(), os.path.basename(script.path))
 
-        self._starter.submit(lambda: self._spawn(script, context), started)
+        # On the spawner thread: only hand the outcome on, HexChat's objects
+        # are the main thread's (a failed start arrives as its exception).
+        call_soon = self.backend.call_soon
+        spawning.submit(lambda: self._spawn(script, context),
+                        lambda worker, error: call_soon(lambda: started(worker, error)))
 
     def _open_session(self, script: Script, fd: int, peer: str) -> None:
         session = Session(fd, peer=peer, max_frame=MAX_FRAME_FROM_WORKER, acks=True,

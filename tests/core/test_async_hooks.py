@@ -1,19 +1,16 @@
 """`hooks = async` (issue 14): HexChat never waits for the script's hooks;
 events still reach it, in order, and cannot be eaten."""
 
+import os
+import sys
 import time
 
 from hexsandbox.client import State
 
-SLOW_EATER = '''
-__module_name__ = "slow_eater"
-import hexchat, time
-def on_msg(word, word_eol, userdata):
-    time.sleep(0.3)
-    hexchat.prnt("slow_eater saw " + word[1])
-    return hexchat.EAT_ALL
-hexchat.hook_print("Channel Message", on_msg)
-'''
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import slow_eater  # noqa: E402
+
+SLOW_EATER = slow_eater.script(sleep_s=0.3)
 
 
 def _load(client, tmp_path, hooks_async):

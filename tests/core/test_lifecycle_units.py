@@ -3,12 +3,13 @@ the slow-script rule, stale runtime dirs, workers started from short-lived
 threads, a fork in a hook. The e2e rows are in tests/e2e/test_lifecycle.py."""
 
 import os
+import queue
 import subprocess
 import sys
 import threading
 import time
 
-from hexsandbox import endings, runtime_dirs, slow_policy
+from hexsandbox import endings, runtime_dirs, slow_policy, spawning
 from hexsandbox.client import State
 from hexsandbox.restart_policy import RestartPolicy, next_restart
 
@@ -102,6 +103,39 @@ def test_a_worker_started_from_a_thread_that_ends_lives_on(hexchat_client):
     script = box["s"]
     hexchat_client.type("/T", "#test")
     assert ("t alive" in hexchat_client.lines("#test"), script.state) == (True, State.RUNNING)
+
+
+def test_a_background_start_is_one_job_on_the_spawner_thread(tmp_path):
+    """spawning.submit (autoload): the start runs on the spawner thread, the
+    spawn it asks for runs there at once (handing it on again would wait on
+    itself), done is told there, and a failed start reaches done as its
+    exception."""
+    script = tmp_path / "idle.py"
+    script.write_text("")
+    told: "queue.SimpleQueue[tuple]" = queue.SimpleQueue()
+
+    def start():
+        return threading.current_thread().name, spawning.start_worker(
+            str(script), context=None, python=None, runtime_dir=str(tmp_path), start="spawn")
+
+    def fail():
+        raise OSError("no such python")
+
+    def done(result, error):
+        told.put((threading.current_thread().name, result, error))
+
+    spawning.submit(start, done)
+    spawning.submit(fail, done)
+    told_on, (ran_on, worker), error = told.get(timeout=10)
+    try:
+        assert (told_on, ran_on, error) == ("hexsandbox-spawner", "hexsandbox-spawner", None)
+        assert worker.process.is_alive()
+    finally:
+        spawning.kill(worker)
+        spawning.ended(worker)
+        worker.conn.close()
+    told_on, result, error = told.get(timeout=10)
+    assert (told_on, result, repr(error)) == ("hexsandbox-spawner", None, "OSError('no such python')")
 
 
 def test_a_fork_in_a_hook_does_not_pass_for_the_worker(hexchat_client):

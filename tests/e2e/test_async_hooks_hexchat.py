@@ -12,22 +12,18 @@ of that stays far above the scheduling noise seen on a loaded 2-CPU machine
 the hook took only 200 ms and the bound was 150 ms).
 """
 
+import os
+import sys
 import time
 
 from test_sandbox_hexchat import PROBE
 
-SLOW_EATER = '''
-__module_name__ = "slow_eater"
-import hexchat, time
-def on_msg(word, word_eol, userdata):
-    time.sleep(1.0)
-    hexchat.prnt("slow_eater saw " + word[1])
-    return hexchat.EAT_ALL
-hexchat.hook_print("Channel Message", on_msg)
-'''
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import slow_eater  # noqa: E402
 
 COUNT = 5
 HOOK_S = 1.0
+SLOW_EATER = slow_eater.script(sleep_s=HOOK_S)
 
 
 def test_async_hooks_never_stall_hexchat(sandboxed_hexchat_factory, scripted_server):
