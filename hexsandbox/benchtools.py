@@ -177,8 +177,10 @@ def switches_per_call(pids: Dict[str, int], fn: Callable[[], object], n: int) ->
     return {name: (context_switches(pid) - before[name]) / n for name, pid in pids.items()}
 
 
-def write_results(path: str, results: Dict[str, Any], argv: List[str], script: str) -> None:
-    """Write a benchmark's results with the command that made them."""
+def write_results(path: str, results: Dict[str, Any], argv: List[str], script: str,
+                  extra: Optional[Dict[str, Any]] = None) -> None:
+    """Write a benchmark's results with the command that made them (and
+    ``extra`` top-level figures that are not timings)."""
     import json
     import platform
     import sys
@@ -187,7 +189,7 @@ def write_results(path: str, results: Dict[str, Any], argv: List[str], script: s
             "command": f"python {script} " + " ".join(argv)}
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w") as f:
-        json.dump({"meta": meta, "results": results}, f, indent=2)
+        json.dump({"meta": meta, "results": results, **(extra or {})}, f, indent=2)
     print(f"wrote {path}")
 
 

@@ -30,6 +30,9 @@ def test_hook_roundtrip_runs_interleaved(tmp_path):
     for r in results.values():
         assert r["n"] == 60 and len(r["round_medians_us"]) == 2 and r["median_us"] > 0
     assert data["meta"]["command"].startswith("python benchmarks/hook_roundtrip.py")
+    switches = data["context_switches_per_hook"]
+    assert set(switches) == {"HexChat side", "worker"}
+    assert all(count >= 0.5 for count in switches.values()), "each side sleeps on its socket"
 
 
 @pytest.mark.usefixtures("e2e_system")
