@@ -104,6 +104,11 @@ def cmd_events(args: argparse.Namespace) -> int:
     for name in args.server:
         hc.hook_server(name, show("server", name))
     if args.ready:
+        # Hooks are registered one-way; HexChat answers a call only after it
+        # has served what came before it, so after this round trip they are
+        # in place. (Printing at once raced: an event sent on "ready" could
+        # reach HexChat before the hook did, and was never shown.)
+        hc.get_info("version")
         print(json.dumps({"ready": True}) if args.json else "ready", flush=True)
     hc.run()
     return 0

@@ -62,6 +62,8 @@ def test_cli_needs_the_users_allow_then_sends_reads_and_follows_events(remote, s
     events = remote.start(remote.cli_argv("events", "Channel Message", "--json", "--ready"))
     try:
         assert json.loads(events.stdout.readline()) == {"ready": True}
+        # "ready" means the hook is in place in HexChat, not on its way.
+        assert [app["hooks"] for app in external_scripts(hc)] == [1]
         scripted_server.privmsg("#test", "one line for the shell")
         record = json.loads(events.stdout.readline())
         assert record == {"event": "Channel Message", "kind": "print",
