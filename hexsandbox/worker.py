@@ -276,6 +276,11 @@ class WorkerRuntime:
         self._receiver_ident = threading.get_ident()
         self._standby.run()
 
+    def wake_reader(self) -> None:
+        """Have the receiver read now (unless the callback thread is reading):
+        the app is closing and waits for the end of the stream."""
+        self._standby.needed()
+
     def next_message(self) -> Optional[M.Message]:
         """The callback thread's next message (None: the client is gone):
         what was held back while a callback waited comes first."""

@@ -177,6 +177,7 @@ class RemoteApp:
             self._sock.shutdown(socket.SHUT_WR)
         except OSError:
             pass
+        self.runtime.wake_reader()
         # The receiver thread must be gone before the descriptor is closed:
         # a new connection would get the same number, and a receiver still
         # polling it would read that connection's bytes.

@@ -139,3 +139,23 @@ def test_the_readme_example_app_and_shell_command_work_verbatim(listen, tmp_path
         watch.wait(10)
         app.terminate()
         app.wait(10)
+
+
+def test_an_app_connecting_in_a_loop_keeps_no_descriptor(listen, monkeypatch, tmp_path):
+    """Each connection's session has a timer for its standby reader
+    (hexsandbox/rpc/standby.py); one was kept per connection, and the
+    remote soak ran out of descriptors at 20,000 connections."""
+    import hexsandbox.remote as remote
+
+    cli = listen()
+    monkeypatch.setenv("HEXSANDBOX_TOKENS", str(tmp_path / "tokens.json"))
+
+    def one() -> None:
+        with remote.connect("loop", socket_path=cli.path, timeout=10) as hc:
+            assert hc.get_info("channel") == "#test"
+
+    one()  # imports, caches: whatever stays for good
+    before = len(os.listdir("/proc/self/fd"))
+    for _ in range(30):
+        one()
+    assert len(os.listdir("/proc/self/fd")) == before
