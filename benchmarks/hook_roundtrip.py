@@ -64,7 +64,7 @@ def main(argv: List[str] = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = bench_arguments(argv, __doc__, os.path.join(HERE, "results", "hook_roundtrip.json"))
 
-    from hexsandbox.benchtools import sandboxed_hook_samples
+    from hexsandbox.benchtools import sandboxed_hook_call, sandboxed_hook_samples
     from hexsandbox.testing import EmulatedClient
 
     client = EmulatedClient(deadline_ms=5000, spin_us=0)
@@ -85,11 +85,8 @@ def main(argv: List[str] = None) -> int:
                 lambda k: sandboxed_hook_samples(sp, "bench", "print 'Channel Action'", k),
         }, args.n, args.rounds)
         # How many times each side sleeps and wakes per hook (all threads).
-        script = sb.find("bench")
-        hook_id = script.hook_id("print 'Channel Message'")
-        word, word_eol = ["alice", "hello world"], ["alice hello world", "hello world"]
-        switches = switches_per_call({"HexChat side": os.getpid(), "worker": script.worker.pid},
-                                     lambda: sb.call_hook(script, hook_id, word, word_eol, 0),
+        switches = switches_per_call({"HexChat side": os.getpid(), "worker": sb.find("bench").worker.pid},
+                                     sandboxed_hook_call(sb, "bench", "print 'Channel Message'"),
                                      args.n)
     finally:
         client.close()

@@ -76,13 +76,18 @@ def sandboxed_hook(sandbox: Any, script_name: str, hook_name: str, n: int) -> Di
     return percentiles(sandboxed_hook_samples(sandbox, script_name, hook_name, n))
 
 
-def sandboxed_hook_samples(sandbox: Any, script_name: str, hook_name: str, n: int) -> List[int]:
-    """Round trip of one of a sandboxed script's hooks, called the way HexChat
-    calls it (through the client's forwarding hook), on the main thread."""
+def sandboxed_hook_call(sandbox: Any, script_name: str, hook_name: str) -> Callable[[], int]:
+    """One call of a sandboxed script's hook, the way HexChat calls it
+    (through the client's forwarding hook), on the main thread."""
     script = sandbox.find(script_name)
     hook_id = script.hook_id(hook_name)
     word, word_eol = ["alice", "hello world"], ["alice hello world", "hello world"]
-    return time_each(lambda: sandbox.call_hook(script, hook_id, word, word_eol, 0), n)
+    return lambda: sandbox.call_hook(script, hook_id, word, word_eol, 0)
+
+
+def sandboxed_hook_samples(sandbox: Any, script_name: str, hook_name: str, n: int) -> List[int]:
+    """Round trip of one of a sandboxed script's hooks (:func:`sandboxed_hook_call`)."""
+    return time_each(sandboxed_hook_call(sandbox, script_name, hook_name), n)
 
 
 def interleaved(measures: Dict[str, Callable[[int], List[int]]], n: int,

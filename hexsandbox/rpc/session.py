@@ -445,31 +445,30 @@ class Session:
                 with self.read_lock:
                     self._ingest(read_limit)
         finally:
-            with self.read_lock:
-                self.owner_depth -= 1
-                left = self.owner_depth == 0
-                # Messages read after the answer stay queued: whoever serves
-                # the inbox must hear of them, as of a paused reader.
-                # So must it of a frame left unfinished: the background
-                # reader times those (and may not have seen its bytes).
-                hand_back = left and (self.paused or bool(self.inbox)
-                                      or self.reader.partial_since is not None)
-                others = left and self.on_owner_left is not None and self._others_waiting()
-            if left and self.on_owner_left is not None:
-                self.on_owner_left(others)
-            if hand_back and self.on_owner_done is not None:
-                self.on_owner_done()
+            # Messages read after the answer stay queued: whoever serves the
+            # inbox must hear of them, as of a paused reader. So must it of a
+            # frame left unfinished: the background reader times those (and
+            # may not have seen its bytes).
+            self._owner_stops(left_behind=True)
 
-    def _serve_yielding(self, serve: Callable[[M.Message], None], msg: M.Message) -> None:
+    def _owner_stops(self, left_behind: bool) -> None:
+        """The owner stops reading (one level). At the last level, tell
+        ``on_owner_left``, and ``on_owner_done`` if the background reader
+        stepped aside or (``left_behind``) the owner leaves read messages or
+        part of a frame behind."""
         with self.read_lock:
             self.owner_depth -= 1
             left = self.owner_depth == 0
-            hand_back = left and self.paused
+            hand_back = left and (self.paused or (left_behind and (
+                bool(self.inbox) or self.reader.partial_since is not None)))
             others = left and self.on_owner_left is not None and self._others_waiting()
         if left and self.on_owner_left is not None:
             self.on_owner_left(others)
         if hand_back and self.on_owner_done is not None:
             self.on_owner_done()
+
+    def _serve_yielding(self, serve: Callable[[M.Message], None], msg: M.Message) -> None:
+        self._owner_stops(left_behind=False)  # it serves the inbox itself
         try:
             serve(msg)
         finally:

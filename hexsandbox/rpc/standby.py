@@ -23,17 +23,16 @@ all; a callback that runs longer gets a reader after ``GRACE_S``. Whoever
 needs an answer read sooner says so (:meth:`Standby.needed`): a script
 thread that sent a request, a sender waiting for the window.
 
-Where ``timerfd`` is not available (not Linux) the reader is woken at every
-hand-back instead, as before: correct, only slower.
+``timerfd`` is Linux's (since 2.6.25), as are the pidfds, ``SO_PEERCRED``
+and ``/proc`` the rest of hexsandbox uses, so there is no fallback.
 """
 
 from __future__ import annotations
 
 import ctypes
 import os
-import select
 import threading
-from typing import TYPE_CHECKING, Callable, Optional
+from typing import TYPE_CHECKING, Callable
 
 from .framing import wait_readable
 
@@ -69,8 +68,6 @@ class WakeupTimer:
         self._spec = _Itimerspec()
         self._ref = ctypes.byref(self._spec)
         self._lock = threading.Lock()
-        self._poller = select.poll()
-        self._poller.register(self.fd, select.POLLIN)
 
     def arm(self, seconds: float) -> None:
         """Fire ``seconds`` from now (at least 1 ns), replacing any earlier
@@ -86,7 +83,7 @@ class WakeupTimer:
     def wait(self) -> None:
         """Block until the timer fires. Only the reader thread waits, and it
         is the one that closes the timer, so the descriptor stays valid here."""
-        self._poller.poll()
+        wait_readable(self.fd, None)
         try:
             os.read(self.fd, 8)
         except (BlockingIOError, OSError):
@@ -102,46 +99,6 @@ class WakeupTimer:
             os.close(fd)
 
 
-class _EventTimer:
-    """The fallback without ``timerfd``: the same contract, with a thread wake
-    on every :meth:`arm` (a timed condition wait)."""
-
-    def __init__(self) -> None:
-        self._cv = threading.Condition()
-        self._due: Optional[float] = None
-
-    def arm(self, seconds: float) -> None:
-        import time
-
-        with self._cv:
-            self._due = time.monotonic() + max(0.0, seconds)
-            self._cv.notify()
-
-    def wait(self) -> None:
-        import time
-
-        with self._cv:
-            while True:
-                if self._due is not None:
-                    left = self._due - time.monotonic()
-                    if left <= 0:
-                        self._due = None
-                        return
-                    self._cv.wait(left)
-                else:
-                    self._cv.wait()
-
-    def close(self) -> None:
-        pass
-
-
-def new_timer() -> "WakeupTimer | _EventTimer":
-    try:
-        return WakeupTimer()
-    except (OSError, AttributeError):
-        return _EventTimer()
-
-
 class Standby:
     """The standby reader of one session (see the module docstring).
 
@@ -152,7 +109,7 @@ class Standby:
     def __init__(self, session: "Session", on_lost: Callable[[], None]) -> None:
         self.session = session
         self.on_lost = on_lost
-        self.timer = new_timer()
+        self.timer = WakeupTimer()
         session.on_owner_left = self._owner_left
         session.reader_needed = self.needed
         # The script's top level runs before the owner ever reads: a reader
