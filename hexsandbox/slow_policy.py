@@ -53,8 +53,10 @@ class SlowRecord:
         if self.last_late is not None and now - self.last_late < KEEP_UP_S:
             return False
         # Call ids grow, so the first entry is the oldest outstanding one.
-        oldest = next(iter(self.one_way.values()), None)
-        if oldest is not None and now - oldest > deadline_s:
+        if not self.one_way:
+            return True
+        oldest = next(iter(self.one_way.values()))
+        if now - oldest > deadline_s:
             self.last_late = now
             return False
         return True

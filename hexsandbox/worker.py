@@ -26,6 +26,7 @@ import faulthandler
 import os
 import resource
 import signal
+import socket
 import sys
 import threading
 import traceback
@@ -122,7 +123,7 @@ class WorkerRuntime:
     at once when another thread waits for an answer, so those still arrive.
     """
 
-    def __init__(self, fd: int, context: Optional[int], spin_us: int = 0,
+    def __init__(self, sock: socket.socket, context: Optional[int], spin_us: int = 0,
                  peer: str = "client") -> None:
         self.current_ctx: Optional[int] = context
         self.callback_thread = threading.get_ident()
@@ -137,10 +138,10 @@ class WorkerRuntime:
         #: Contexts the client said were closed (see ``context_closed``).
         self.closed_contexts: Set[Any] = set()
         self._receiver_ident: Optional[int] = None
-        #: The socket object that carried the descriptor (kept open).
-        self.connection: Any = None
+        #: The socket to the client (tests write hostile bytes on it).
+        self.connection = sock
         self.session = Session(
-            fd, peer=peer, max_frame=MAX_FRAME_FROM_CLIENT, spin_us=spin_us,
+            sock, peer=peer, max_frame=MAX_FRAME_FROM_CLIENT, spin_us=spin_us,
             yield_while_serving=True, trace=trace.from_environment(),
             max_out_frame=MAX_FRAME_TO_CLIENT,
             immediate={M.ACK: self._on_ack, M.STACK: self._on_stack,
@@ -284,12 +285,17 @@ class WorkerRuntime:
     def next_message(self) -> Optional[M.Message]:
         """The callback thread's next message (None: the client is gone):
         what was held back while a callback waited comes first."""
-        if self.deferred:
-            return self.deferred.popleft()
-        msg = self.session.wait(None, None)
-        if msg is None:
-            self._connection_lost()
-        return msg
+        while True:
+            if self.deferred:
+                return self.deferred.popleft()
+            # A hook request alone is run and answered right there (the
+            # session's fast path); anything else comes back to be handled.
+            msg = self.session.next_or_serve(M.HOOK, self._run_hook)
+            if msg is True:
+                continue
+            if msg is None:
+                self._connection_lost()
+            return msg  # type: ignore[return-value]
 
     def _connection_lost(self) -> None:
         self.lost = True
@@ -466,10 +472,7 @@ def main(conn: Any, config: WorkerConfig) -> None:
     _redirect_fd_stderr(config.stderr_path)
     _limit_memory(config.memory_limit_mb)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in a terminal is HexChat's
-    # The socket object only carries the descriptor; the session frames its
-    # own bytes on the raw fd (the object is kept so that it does not close it).
-    runtime = WorkerRuntime(conn.fileno(), config.context, config.spin_us)
-    runtime.connection = conn
+    runtime = WorkerRuntime(conn, config.context, config.spin_us)
     _install_modules(runtime, config.compat_dir, _decode_calls(config.extra_calls))
     out = _Stdout(runtime)
     sys.stdout = sys.stderr = out  # type: ignore[assignment]

@@ -123,7 +123,7 @@ class RemoteApp:
     def __init__(self, sock: socket.socket, name: str, context: Optional[int]) -> None:
         self.name = name
         self._sock = sock
-        self.runtime = worker.WorkerRuntime(sock.fileno(), context, peer="hexchat")
+        self.runtime = worker.WorkerRuntime(sock, context, peer="hexchat")
         self.hexchat: types.ModuleType = proxy.build_module(self.runtime, "hexchat")
         self._closed = False
         self._receiver = threading.Thread(target=self.runtime.receive_forever,

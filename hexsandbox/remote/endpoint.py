@@ -199,7 +199,7 @@ class Endpoint:
 
     def _read(self, sel: selectors.BaseSelector, pending: Pending) -> None:
         try:
-            data = framing.read_some(pending.sock.fileno(), H.PREAUTH_MAX_FRAME)
+            data = framing.read_some(pending.sock, H.PREAUTH_MAX_FRAME)
             bodies = pending.reader.feed(data) if data else []
             for body in bodies:
                 msg = M.parse(codec.decode(body))
@@ -288,8 +288,8 @@ class Endpoint:
         return soonest
 
     def _write(self, pending: Pending, msg: list) -> None:
-        if not framing.write_all(pending.sock.fileno(), framing.frame(codec.encode(msg)),
-                                 time.monotonic() + WRITE_TIMEOUT_S):
+        if not framing.write_all(pending.sock, framing.frame(codec.encode(msg)),
+                                 WRITE_TIMEOUT_S):
             raise framing.PeerClosed("it does not read its answers")
 
     def _answer_and_drop(self, sel: selectors.BaseSelector, pending: Pending, msgid: int,

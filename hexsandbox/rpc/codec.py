@@ -25,6 +25,7 @@ linear time or build anything but plain data (team rule 6):
 from __future__ import annotations
 
 import gc
+import threading
 from typing import Any, NoReturn
 
 import msgpack
@@ -42,13 +43,25 @@ def _no_ext(code: int, data: bytes) -> NoReturn:
     raise CodecError(f"extension type {code} refused")
 
 
-_packer_options = {"use_bin_type": True, "strict_types": False}
+#: Bodies from this size up are decoded with the cyclic GC paused (below
+#: it a body makes too few objects for the collector to matter, and the
+#: pause is three calls on every hook round trip).
+GC_PAUSE_FROM = 16 * 1024
+
+#: One reusable Packer per thread (``msgpack.packb`` builds a new one, with
+#: its buffer, for every message; a Packer resets itself after each pack,
+#: also after a failed one).
+_packers = threading.local()
 
 
 def encode(message: Any) -> bytes:
     """msgpack bytes of plain data. Raises CodecError for anything else."""
     try:
-        return msgpack.packb(message, **_packer_options)
+        packer = _packers.packer
+    except AttributeError:
+        packer = _packers.packer = msgpack.Packer(use_bin_type=True, strict_types=False)
+    try:
+        return packer.pack(message)
     except (TypeError, ValueError, OverflowError) as exc:
         raise CodecError(f"cannot send {type(exc).__name__}: {exc}") from exc
 
@@ -56,15 +69,22 @@ def encode(message: Any) -> bytes:
 def decode(body: bytes) -> Any:
     """Plain data from one frame body of an untrusted peer, or CodecError.
 
-    The cyclic garbage collector is paused while it runs: a body of a
-    million empty arrays makes a million tracked objects, and the collector
-    passes over them again and again as they are made (1 MiB of them took
-    1.2 s with it, 0.17 s without; benchmarks/codec.py).
+    From ``GC_PAUSE_FROM`` bytes up the cyclic garbage collector is paused
+    while it runs: a body of a million empty arrays makes a million tracked
+    objects, and the collector passes over them again and again as they are
+    made (1 MiB of them took 1.2 s with it, 0.17 s without; benchmarks/codec.py).
     """
     size = len(body)
-    paused = gc.isenabled()
-    if paused:
-        gc.disable()
+    if size < GC_PAUSE_FROM or not gc.isenabled():
+        return _unpack(body, size)
+    gc.disable()
+    try:
+        return _unpack(body, size)
+    finally:
+        gc.enable()
+
+
+def _unpack(body: bytes, size: int) -> Any:
     try:
         return msgpack.unpackb(body, raw=False, strict_map_key=True, ext_hook=_no_ext,
                                use_list=True, max_str_len=size, max_bin_len=size,
@@ -73,6 +93,3 @@ def decode(body: bytes) -> Any:
         raise
     except Exception as exc:  # any failure of hostile bytes
         raise CodecError(f"undecodable message ({type(exc).__name__}: {exc})") from exc
-    finally:
-        if paused:
-            gc.enable()

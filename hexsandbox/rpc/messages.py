@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Any, List, Optional, Tuple, Union
+from typing import Any, List, Optional, Union
 
 
 class Kind(enum.IntEnum):
@@ -27,23 +27,35 @@ class Kind(enum.IntEnum):
     NOTIFICATION = 2
 
 
-@dataclass(frozen=True)
+# Plain ints for the hot path (an IntEnum member is a slower lookup and compare).
+_REQUEST, _RESPONSE, _NOTIFICATION = 0, 1, 2
+_MSGID_END = 2 ** 32
+
+# Slotted, not frozen: a frozen dataclass sets each field through
+# object.__setattr__, and every hook round trip builds two of these.
+# (``__slots__`` by hand: ``dataclass(slots=True)`` needs Python 3.10.)
+
+
+@dataclass
 class Request:
+    __slots__ = ("msgid", "method", "ctx", "args")
     msgid: int
     method: str
     ctx: Optional[int]
     args: List[Any]
 
 
-@dataclass(frozen=True)
+@dataclass
 class Response:
+    __slots__ = ("msgid", "error", "result")
     msgid: int
     error: Optional[List[str]]
     result: Any
 
 
-@dataclass(frozen=True)
+@dataclass
 class Notification:
+    __slots__ = ("method", "ctx", "args")
     method: str
     ctx: Optional[int]
     args: List[Any]
@@ -56,13 +68,9 @@ class ProtocolError(ValueError):
     """A decoded message of the wrong shape."""
 
 
-def _ctx_args(params: Any) -> Tuple[Optional[int], List[Any]]:
-    if not isinstance(params, list) or not params:
-        raise ProtocolError("params must be an array starting with the context handle")
-    ctx = params[0]
-    if ctx is not None and (type(ctx) is not int):
-        raise ProtocolError("the context handle (params[0]) must be an int or nil")
-    return ctx, params[1:]
+def _bad_params() -> ProtocolError:
+    return ProtocolError("params must be an array starting with the context handle, "
+                         "an int or nil")
 
 
 def parse(msg: Any) -> Message:
@@ -72,50 +80,61 @@ def parse(msg: Any) -> Message:
     checked by whoever serves the call, which answers a bad call with an
     error response instead of dropping the peer.
     """
-    if not isinstance(msg, list) or not msg or type(msg[0]) is not int:
+    if type(msg) is not list or not msg:
         raise ProtocolError(f"not a message: {type(msg).__name__}")
     kind = msg[0]
-    if kind == Kind.REQUEST:
-        if len(msg) != 4:
+    size = len(msg)
+    if kind == _REQUEST and type(kind) is int:
+        if size != 4:
             raise ProtocolError("a request has 4 elements")
         _, msgid, method, params = msg
-        if type(msgid) is not int or not 0 <= msgid < 2 ** 32:
+        if type(msgid) is not int or not 0 <= msgid < _MSGID_END:
             raise ProtocolError("msgid must be an unsigned 32-bit int")
         if type(method) is not str:
             raise ProtocolError("method must be a string")
-        ctx, args = _ctx_args(params)
-        return Request(msgid, method, ctx, args)
-    if kind == Kind.NOTIFICATION:
-        if len(msg) != 3:
-            raise ProtocolError("a notification has 3 elements")
-        _, method, params = msg
-        if type(method) is not str:
-            raise ProtocolError("method must be a string")
-        ctx, args = _ctx_args(params)
-        return Notification(method, ctx, args)
-    if kind == Kind.RESPONSE:
-        if len(msg) != 4:
+        if type(params) is not list or not params:
+            raise _bad_params()
+        ctx = params[0]
+        if ctx is not None and type(ctx) is not int:
+            raise _bad_params()
+        return Request(msgid, method, ctx, params[1:])
+    if kind == _RESPONSE and type(kind) is int:
+        if size != 4:
             raise ProtocolError("a response has 4 elements")
         _, msgid, error, result = msg
         if type(msgid) is not int:
             raise ProtocolError("msgid must be an int")
-        if error is not None and not (isinstance(error, list) and len(error) == 2
-                                      and all(type(e) is str for e in error)):
+        if error is not None and not (type(error) is list and len(error) == 2
+                                      and type(error[0]) is str and type(error[1]) is str):
             raise ProtocolError("error must be nil or [type, message]")
         return Response(msgid, error, result)
+    if kind == _NOTIFICATION and type(kind) is int:
+        if size != 3:
+            raise ProtocolError("a notification has 3 elements")
+        _, method, params = msg
+        if type(method) is not str:
+            raise ProtocolError("method must be a string")
+        if type(params) is not list or not params:
+            raise _bad_params()
+        ctx = params[0]
+        if ctx is not None and type(ctx) is not int:
+            raise _bad_params()
+        return Notification(method, ctx, params[1:])
+    if type(kind) is not int:
+        raise ProtocolError(f"not a message: {type(msg).__name__}")
     raise ProtocolError(f"unknown message kind {kind!r}")
 
 
 def request(msgid: int, method: str, ctx: Optional[int], args: List[Any]) -> list:
-    return [Kind.REQUEST.value, msgid, method, [ctx, *args]]
+    return [_REQUEST, msgid, method, [ctx, *args]]
 
 
 def response(msgid: int, error: Optional[List[str]], result: Any) -> list:
-    return [Kind.RESPONSE.value, msgid, error, result]
+    return [_RESPONSE, msgid, error, result]
 
 
 def notification(method: str, ctx: Optional[int], args: List[Any]) -> list:
-    return [Kind.NOTIFICATION.value, method, [ctx, *args]]
+    return [_NOTIFICATION, method, [ctx, *args]]
 
 
 # ---- the session's own methods (the API's are in hexsandbox.api_table) -------

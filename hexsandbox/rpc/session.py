@@ -25,9 +25,22 @@ hand-off costs tens of microseconds, more than the rest of a hook round
 trip); the background reader then steps aside (``paused``) and gets the
 socket back through ``on_owner_done`` when the owner stops.
 
-Reading never blocks: the socket is non-blocking and bytes go into a
-reassembly buffer (:mod:`.framing`), so a peer that sends half a frame costs
-its waiter at most its own deadline and nobody else anything.
+Reading never waits on a partial frame: every read takes the bytes that are
+there into a reassembly buffer (:mod:`.framing`), so a peer that sends half
+a frame costs its waiter at most its own deadline and nobody else anything.
+
+Waiting. The owner waits for the peer in a blocking ``recv`` bounded by
+``SO_RCVTIMEO`` (its deadline), everybody else never blocks
+(``MSG_DONTWAIT`` reads and writes; the background readers wait in
+``poll``). Why not ``poll`` for the owner too: on the 2-vCPU VM we measure
+on, a ping-pong whose ends sleep in ``poll`` took 140-195 us a round trip
+against 55-90 us for ends that sleep in ``recv``, the same code otherwise;
+a sandboxed hook went from 180-240 us to 110-120 us (docs/benchmarks.md,
+"Waiting in recv"). The kernel wakes a ``recv`` sleeper also when the peer
+reads what it sent (``unix_write_space``), which ``poll`` filters out; that
+costs a context switch, yet it keeps both ends on one CPU, where a wake-up
+costs a few microseconds instead of a halted vCPU's 40-70. With a spin
+configured (``spin_us``) the owner polls as before.
 
 Flow control (``window``): each side may have at most ``window``
 notifications its peer has not yet acknowledged (an ``ack`` notification
@@ -42,9 +55,10 @@ from __future__ import annotations
 import collections
 import itertools
 import queue
+import socket
 import threading
 import time
-from typing import Any, Callable, Deque, Dict, List, Optional, Tuple
+from typing import Any, Callable, Deque, Dict, List, Optional, Tuple, Union
 
 from ..spinwait import SpinWaiter
 from . import codec, framing
@@ -58,6 +72,8 @@ WINDOW_BYTES = 1024 * 1024
 #: The owner, not a queue, waits for this msgid.
 _OWNER = object()
 
+_HEADER = framing.HEADER
+
 _KIND_NAMES = {M.Request: "request", M.Response: "response", M.Notification: "notification"}
 
 
@@ -70,19 +86,20 @@ class SessionClosed(RuntimeError):
 
 
 class Session:
-    """See the module docstring. ``fd`` is a connected stream socket."""
+    """See the module docstring. ``sock`` is a connected stream socket; the
+    session does all its I/O from now on (and puts it in blocking mode, see
+    "Waiting"); whoever made it still closes it."""
 
-    def __init__(self, fd: int, *, peer: str = "peer", max_frame: int,
+    def __init__(self, sock: socket.socket, *, peer: str = "peer", max_frame: int,
                  window: int = WINDOW, window_bytes: int = WINDOW_BYTES,
                  immediate: Optional[Dict[str, Callable[[M.Message], bool]]] = None,
                  send_timeout: Optional[float] = None, spin_us: int = 0,
                  acks: bool = False, yield_while_serving: bool = False,
                  max_out_frame: Optional[int] = None,
                  trace: Optional[Trace] = None) -> None:
-        import os
-
-        os.set_blocking(fd, False)
-        self.fd = fd
+        sock.settimeout(None)  # blocking: only the owner's wait blocks (MSG_DONTWAIT elsewhere)
+        self.sock = sock
+        self.fd = sock.fileno()
         self.peer = peer
         self.reader = framing.FrameReader(max_frame)
         #: Requests, notifications and stray responses for the owner, in order.
@@ -134,6 +151,8 @@ class Session:
         self.broken: Optional[str] = None
         self.closed = False
         self.waiter = SpinWaiter(spin_us)
+        #: The SO_RCVTIMEO set last (None: for ever), for the owner's wait.
+        self._receive_timeout: Optional[float] = None
         self.trace = trace
         #: A message bigger than this is refused before it is sent (the peer
         #: would drop us): ValueError naming the call, raised in the caller.
@@ -173,9 +192,9 @@ class Session:
     def _write(self, body: bytes, kind: str, method: Optional[str], msgid: Optional[int]) -> None:
         """Write one frame (``_send_lock`` held), after the held batch if
         any: what was held keeps its place before whatever follows it."""
-        if not self.alive:
+        if self.eof or self.broken or self.closed:
             raise SessionClosed(f"{self.peer} is gone")
-        data = framing.frame(body)
+        data = _HEADER.pack(len(body)) + body
         if self._held:
             data = self._take_held() + data
         self._write_data(data)
@@ -183,9 +202,8 @@ class Session:
             self.trace.record(self.peer, "out", kind, method, msgid, len(body))
 
     def _write_data(self, data: bytes) -> None:
-        deadline = None if self.send_timeout is None else time.monotonic() + self.send_timeout
         try:
-            done = framing.write_all(self.fd, data, deadline)
+            done = framing.write_all(self.sock, data, self.send_timeout)
         except (framing.PeerClosed, OSError) as exc:
             self.eof = True
             raise SessionClosed(f"{self.peer} is gone") from exc
@@ -352,15 +370,52 @@ class Session:
         if not self.alive:
             return 0
         try:
-            data = framing.read_some(self.fd, limit)
+            data = framing.read_some(self.sock, limit)
         except framing.PeerClosed:
             self.eof = True
             return 0
         except OSError as exc:
             self.broken = f"its pipe failed: {exc}"
             return 0
-        if not data:
-            return 0
+        return self._take_in(data) if data else 0
+
+    def _receive(self, timeout: Optional[float], limit: int) -> None:
+        """Owner: wait in ``recv`` for bytes, at most ``timeout`` seconds
+        (None: for ever), and route them. No lock is held while it waits:
+        the owner is the only reader while ``owner_depth`` > 0."""
+        self._set_receive_timeout(timeout)
+        try:
+            data = framing.read_some(self.sock, limit, block=True)
+        except framing.PeerClosed:
+            self.eof = True
+            return
+        except OSError as exc:
+            self.broken = f"its pipe failed: {exc}"
+            return
+        if data:
+            with self.read_lock:
+                self._take_in(data)
+
+    def _set_receive_timeout(self, timeout: Optional[float]) -> None:
+        """SO_RCVTIMEO for the owner's wait, set again only when it is more
+        than a millisecond off: a hook waits its script's whole deadline
+        each time, a few microseconds less than the last one, and that must
+        not cost a system call per hook. It may wait up to 1 ms past the
+        deadline (the kernel's tick rounds it up as much again)."""
+        current = self._receive_timeout
+        if timeout is None:
+            if current is None:
+                return
+        elif current is not None and -0.001 <= current - timeout <= 0.001:
+            return
+        try:
+            framing.set_receive_timeout(self.sock, timeout)
+        except OSError:
+            return  # the socket is gone: the read says so
+        self._receive_timeout = timeout
+
+    def _take_in(self, data: bytes) -> int:
+        """Decode and route the frames ``data`` completes (``read_lock`` held)."""
         try:
             bodies = self.reader.feed(data)
         except framing.FrameError as exc:
@@ -416,40 +471,145 @@ class Session:
         incomplete simply counts as no answer.
         """
         end = None if timeout is None else time.monotonic() + timeout
+        replies, inbox = self._replies, self.inbox
+        spin = self.waiter.enabled
         with self.read_lock:
             self.owner_depth += 1
         try:
             while True:
-                if msgid is not None and msgid in self._replies:
-                    reply, seq = self._replies[msgid]
-                    if not self.inbox or self.inbox[0][2] > seq:
-                        del self._replies[msgid]
+                if msgid is not None and msgid in replies:
+                    reply, seq = replies[msgid]
+                    if not inbox or inbox[0][2] > seq:
+                        del replies[msgid]
                         return reply
-                msg = self.pop_inbox()
-                if msg is not None:
-                    if msgid is None:
-                        return msg
-                    if serve is not None:
-                        if self.yield_while_serving:
-                            self._serve_yielding(serve, msg)
-                        else:
-                            serve(msg)
-                    continue
-                if not self.alive:
+                if inbox:
+                    msg = self.pop_inbox()
+                    if msg is not None:
+                        if msgid is None:
+                            return msg
+                        if serve is not None:
+                            if self.yield_while_serving:
+                                self._serve_yielding(serve, msg)
+                            else:
+                                serve(msg)
+                        continue
+                if self.eof or self.broken or self.closed:
                     return None
-                remaining = None if end is None else end - time.monotonic()
-                if remaining is not None and remaining <= 0:
-                    return None
-                if not self.waiter.wait(self.fd, remaining):
-                    continue
-                with self.read_lock:
-                    self._ingest(read_limit)
+                remaining = None
+                if end is not None:
+                    remaining = end - time.monotonic()
+                    if remaining <= 0:
+                        return None
+                if not spin:
+                    self._receive(remaining, read_limit)
+                elif self.waiter.wait(self.fd, remaining):
+                    with self.read_lock:
+                        self._ingest(read_limit)
         finally:
             # Messages read after the answer stay queued: whoever serves the
             # inbox must hear of them, as of a paused reader. So must it of a
             # frame left unfinished: the background reader times those (and
             # may not have seen its bytes).
             self._owner_stops(left_behind=True)
+
+    # ------------------------------------------------------------ fast paths
+    # The hook round trip, both ends: one recv, one decode, nothing routed,
+    # queued or dispatched when the frame that comes is the one awaited and
+    # nothing else is queued (else the general :meth:`wait` takes over).
+    # Measured: see docs/benchmarks.md, "The hook's fast path".
+
+    def call(self, method: str, ctx: Optional[int], args: List[Any],
+             timeout: Optional[float],
+             serve: Optional[Callable[[M.Message], None]] = None) -> Tuple[int, Optional[M.Response]]:
+        """Owner: :meth:`send_request`, then :meth:`wait` for its answer.
+        Returns the msgid (for :meth:`abandon`) and the answer, or None."""
+        msgid = self.send_request(method, ctx, args)
+        if self.waiter.enabled or self.trace is not None:
+            return msgid, self.wait(msgid, timeout, serve)  # type: ignore[return-value]
+        end = None if timeout is None else time.monotonic() + timeout
+        with self.read_lock:
+            self.owner_depth += 1
+            # Checked with the socket ours: a background reader may have
+            # queued what the peer sent before the answer.
+            queued = bool(self.inbox)
+        try:
+            data = b"" if queued else self._receive_bytes(timeout)
+            if data:
+                msg = self._whole_message(data)
+                if type(msg) is M.Response and msg.msgid == msgid:
+                    with self.read_lock:
+                        self._pending.pop(msgid, None)
+                    return msgid, msg
+                if msg is not None:
+                    with self.read_lock:
+                        self._route(msg, len(data) - framing.HEADER.size)
+            remaining = None if end is None else max(0.0, end - time.monotonic())
+            return msgid, self.wait(msgid, remaining, serve)  # type: ignore[return-value]
+        finally:
+            self._owner_stops(left_behind=True)
+
+    def next_or_serve(self, method: str,
+                      serve: Callable[[Optional[int], List[Any]], Any]) -> Union[M.Message, None, bool]:
+        """Owner, idle: the next message, as ``wait(None, None)`` -- except
+        that a ``method`` request that comes alone while nothing is queued
+        is answered here, with ``serve(ctx, args)`` as the result (the owner
+        is away from the socket meanwhile, as in ``yield_while_serving``),
+        and True is returned."""
+        if self.waiter.enabled or self.trace is not None:
+            return self.wait(None, None)
+        with self.read_lock:
+            self.owner_depth += 1
+            queued = bool(self.inbox)  # see call()
+        try:
+            data = b"" if queued else self._receive_bytes(None)
+            msg = self._whole_message(data) if data else None
+            if type(msg) is M.Request and msg.method == method:
+                handler = self.immediate.get(method)
+                if handler is None or handler(msg):
+                    self._owner_stops(left_behind=False)
+                    try:
+                        result = serve(msg.ctx, msg.args)
+                    finally:
+                        with self.read_lock:
+                            self.owner_depth += 1
+                    self.respond(msg.msgid, None, result)
+                return True
+            if msg is not None:
+                with self.read_lock:
+                    self._route(msg, len(data) - framing.HEADER.size)
+        finally:
+            self._owner_stops(left_behind=True)
+        return self.wait(None, None)
+
+    def _receive_bytes(self, timeout: Optional[float]) -> bytes:
+        """Owner (``owner_depth`` held): what one waiting ``recv`` brings."""
+        if not self.alive:
+            return b""
+        self._set_receive_timeout(timeout)
+        try:
+            return framing.read_some(self.sock, 1024 * 1024, block=True)
+        except framing.PeerClosed:
+            self.eof = True
+        except OSError as exc:
+            self.broken = f"its pipe failed: {exc}"
+        return b""
+
+    def _whole_message(self, data: bytes) -> Optional[M.Message]:
+        """The message, if ``data`` is exactly one frame and nothing was
+        buffered; otherwise it is taken in as usual and None returned."""
+        try:
+            body = self.reader.whole(data)
+            if body is not None:
+                return M.parse(codec.decode(body))
+        except framing.FrameError as exc:
+            self.broken = f"sent {exc}"
+            return None
+        except (codec.CodecError, M.ProtocolError) as exc:
+            self.broken = f"sent a malformed message: {exc}"
+            return None
+        with self.read_lock:
+            self._take_in(data)
+        return None
 
     def _owner_stops(self, left_behind: bool) -> None:
         """The owner stops reading (one level). At the last level, tell
@@ -461,7 +621,8 @@ class Session:
             left = self.owner_depth == 0
             hand_back = left and (self.paused or (left_behind and (
                 bool(self.inbox) or self.reader.partial_since is not None)))
-            others = left and self.on_owner_left is not None and self._others_waiting()
+            others = (left and self.on_owner_left is not None and bool(self._pending)
+                      and self._others_waiting())
         if left and self.on_owner_left is not None:
             self.on_owner_left(others)
         if hand_back and self.on_owner_done is not None:

@@ -123,14 +123,13 @@ class HookForwarding:
                 script.missed_events += 1
             return 0
         try:
-            msgid = session.send_request(M.HOOK, ctx, params)
+            msgid, reply = session.call(M.HOOK, ctx, params, script.deadline_ms / 1000.0,
+                                        lambda msg: self._handle(script, msg))
         except SessionClosed:
             if session.broken:
                 self._drop_broken(script)
             return 0
         end = now + script.deadline_ms / 1000.0
-        reply = session.wait(msgid, script.deadline_ms / 1000.0,
-                             lambda msg: self._handle(script, msg))
         if reply is None:
             session.abandon(msgid)
             if session.broken:

@@ -24,6 +24,7 @@ Two ways to load, because two users meet them:
 from __future__ import annotations
 
 import os
+import socket
 import time
 from typing import TYPE_CHECKING, Any, List, Optional, Tuple
 
@@ -131,7 +132,7 @@ class Starting:
                         python=None, name=name, description="external application",
                         state=State.RUNNING, external=True)
         script.worker = peer
-        self._open_session(script, peer.conn.fileno(), name)
+        self._open_session(script, peer.conn, name)
         script.gui = self.backend.plugingui_add(script.path, name, script.description,
                                                 "remote")  # no version: the window hides it
         self.scripts.append(script)
@@ -150,7 +151,7 @@ class Starting:
 
     def _start(self, script: Script) -> None:
         script.worker = self._spawn(script, self.backend.get_context())
-        self._open_session(script, script.worker.conn.fileno(), os.path.basename(script.path))
+        self._open_session(script, script.worker.conn, os.path.basename(script.path))
 
     def _start_in_background(self, script: Script) -> None:
         context = self.backend.get_context()
@@ -169,7 +170,7 @@ class Starting:
                 worker.conn.close()
                 return
             script.worker = worker
-            self._open_session(script, worker.conn.fileno(), os.path.basename(script.path))
+            self._open_session(script, worker.conn, os.path.basename(script.path))
 
         # On the spawner thread: only hand the outcome on, HexChat's objects
         # are the main thread's (a failed start arrives as its exception).
@@ -177,8 +178,8 @@ class Starting:
         spawning.submit(lambda: self._spawn(script, context),
                         lambda worker, error: call_soon(lambda: started(worker, error)))
 
-    def _open_session(self, script: Script, fd: int, peer: str) -> None:
-        session = Session(fd, peer=peer, max_frame=MAX_FRAME_FROM_WORKER, acks=True,
+    def _open_session(self, script: Script, sock: socket.socket, peer: str) -> None:
+        session = Session(sock, peer=peer, max_frame=MAX_FRAME_FROM_WORKER, acks=True,
                           send_timeout=SEND_TIMEOUT_S, spin_us=self.spin_us,
                           trace=trace.from_environment())
         session.on_owner_done = lambda: self._owner_done(script)
