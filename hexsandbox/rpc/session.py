@@ -5,7 +5,9 @@ The client (inside HexChat, one session per worker) and the Python worker
 exists once: framing, message ids, the pending-call table, serving the
 peer's nested requests while a request waits, flow control, and cancelling
 everything pending when the peer dies. (An external application speaking
-docs/protocol.md can use it too.)
+docs/protocol.md can use it too.) The sending half (frames, batches, the
+window) is :mod:`.sending`, the hook's fast path :mod:`.fast_path`; both are
+mixins of :class:`Session`.
 
 Threads. Each session has one *owner* thread that serves the peer's
 requests and notifications (HexChat's main thread; the worker's callback
@@ -58,34 +60,26 @@ import queue
 import socket
 import threading
 import time
-from typing import Any, Callable, Deque, Dict, List, Optional, Tuple, Union
+from typing import Any, Callable, Deque, Dict, List, Optional, Tuple
 
 from ..spinwait import SpinWaiter
 from . import codec, framing
 from . import messages as M
+from .fast_path import FastPaths
+from .sending import OWNER as _OWNER
+from .sending import SendRefused, Sending, SessionClosed
 from .trace import Trace
+
+__all__ = ["Session", "SendRefused", "SessionClosed", "new_reply_queue", "WINDOW", "WINDOW_BYTES"]
 
 #: Default notification window (count and bytes).
 WINDOW = 64
 WINDOW_BYTES = 1024 * 1024
 
-#: The owner, not a queue, waits for this msgid.
-_OWNER = object()
-
-_HEADER = framing.HEADER
-
 _KIND_NAMES = {M.Request: "request", M.Response: "response", M.Notification: "notification"}
 
 
-class SendRefused(RuntimeError):
-    """``gate`` said no: this thread may not send any more."""
-
-
-class SessionClosed(RuntimeError):
-    """The peer is gone (or was dropped); nothing more can be sent or awaited."""
-
-
-class Session:
+class Session(Sending, FastPaths):
     """See the module docstring. ``sock`` is a connected stream socket; the
     session does all its I/O from now on (and puts it in blocking mode, see
     "Waiting"); whoever made it still closes it."""
@@ -166,179 +160,6 @@ class Session:
         self._held: List[Any] = []
         self._held_method = ""
 
-    # ------------------------------------------------------------ state
-    @property
-    def alive(self) -> bool:
-        return not (self.eof or self.broken or self.closed)
-
-    @property
-    def send_lock(self) -> threading.Lock:
-        """Held for the whole of each frame written; anything else that
-        writes to the socket must hold it too, or frames interleave."""
-        return self._send_lock
-
-    def next_id(self) -> int:
-        return next(self._ids) & 0xFFFFFFFF
-
-    # ------------------------------------------------------------ sending
-    def _encode(self, msg: list, method: str) -> bytes:
-        body = codec.encode(msg)
-        if self.max_out_frame is not None and len(body) > self.max_out_frame:
-            from ..limits import refuse_oversized
-
-            refuse_oversized(method, len(body), self.max_out_frame)
-        return body
-
-    def _write(self, body: bytes, kind: str, method: Optional[str], msgid: Optional[int]) -> None:
-        """Write one frame (``_send_lock`` held), after the held batch if
-        any: what was held keeps its place before whatever follows it."""
-        if self.eof or self.broken or self.closed:
-            raise SessionClosed(f"{self.peer} is gone")
-        data = _HEADER.pack(len(body)) + body
-        if self._held:
-            data = self._take_held() + data
-        self._write_data(data)
-        if self.trace is not None:
-            self.trace.record(self.peer, "out", kind, method, msgid, len(body))
-
-    def _write_data(self, data: bytes) -> None:
-        try:
-            done = framing.write_all(self.sock, data, self.send_timeout)
-        except (framing.PeerClosed, OSError) as exc:
-            self.eof = True
-            raise SessionClosed(f"{self.peer} is gone") from exc
-        if not done:
-            self.broken = f"stopped reading its messages for {self.send_timeout:.1f} s"
-            raise SessionClosed(self.broken)
-
-    # ------------------------------------------------------------ batching
-    def hold(self, method: str, item: Any) -> int:
-        """Queue ``item`` for one ``method`` notification carrying every item
-        held (``[ctx=None, [item, ...]]``), written by :meth:`release` or
-        just before anything else is written, so it keeps its place in the
-        order. Bursts of one-way events cost one write and one decode, not
-        one each. Returns how many items are held now."""
-        with self._send_lock:
-            held = self._held
-            if method != self._held_method:
-                if held:
-                    self._write_data(self._take_held())
-                    held = self._held
-                self._held_method = method
-            held.append(item)
-            return len(held)
-
-    def release(self) -> int:
-        """Write the held batch now (if any); how many items it carried."""
-        with self._send_lock:
-            count = len(self._held)
-            if count and self.alive:
-                self._write_data(self._take_held())
-            self._held = []
-            return count
-
-    def drop_held(self) -> int:
-        """Forget the held batch (the peer is not reading); how many items."""
-        with self._send_lock:
-            count, self._held = len(self._held), []
-            return count
-
-    @property
-    def held(self) -> int:
-        return len(self._held)
-
-    def _take_held(self) -> bytes:
-        """The held batch as one frame (``_send_lock`` held)."""
-        items, self._held = self._held, []
-        body = codec.encode(M.notification(self._held_method, None, [items]))
-        if self.trace is not None:
-            self.trace.record(self.peer, "out", "notification", self._held_method, None, len(body))
-        return framing.frame(body)
-
-    def send_request(self, method: str, ctx: Optional[int], args: List[Any],
-                     waiter: Any = _OWNER) -> int:
-        """Send a request; its response goes to ``waiter`` (a queue), by
-        default to the owner's :meth:`wait`, or with None to the owner's
-        inbox as a stray response (nobody waits for it)."""
-        msgid = self.next_id()
-        body = self._encode(M.request(msgid, method, ctx, args), method)
-        with self._send_lock:
-            if self.gate is not None and not self.gate():
-                raise SendRefused(method)
-            self._pending[msgid] = waiter
-            try:
-                self._write(body, "request", method, msgid)
-            except BaseException:
-                self._pending.pop(msgid, None)
-                raise
-        if waiter is not _OWNER and waiter is not None and self.reader_needed is not None:
-            self.reader_needed()
-        return msgid
-
-    def respond(self, msgid: int, error: Optional[List[str]], result: Any) -> None:
-        try:
-            body = self._encode(M.response(msgid, error, result), "reply")
-        except (codec.CodecError, ValueError) as exc:
-            body = codec.encode(M.response(msgid, [type(exc).__name__, str(exc)], None))
-        with self._send_lock:
-            self._write(body, "response", None, msgid)
-
-    def notify(self, method: str, ctx: Optional[int], args: List[Any]) -> None:
-        """Send a notification, blocking while the window is full (the
-        peer's ``ack`` notifications, read by whichever thread reads, make
-        room: :meth:`take_ack`)."""
-        body = self._encode(M.notification(method, ctx, args), method)
-        size = len(body)
-        with self._window_cv:
-            while self._out_sizes and (len(self._out_sizes) >= self.window
-                                       or self._out_bytes + size > self.window_bytes):
-                if not self.alive:
-                    raise SessionClosed(f"{self.peer} is gone")
-                if self.reader_needed is not None:
-                    self.reader_needed()
-                self._window_cv.wait(1.0)
-            if self.gate is not None and not self.gate():
-                raise SendRefused(method)
-            self._write(body, "notification", method, None)
-            self._out_sizes.append(size)
-            self._out_bytes += size
-
-    def notify_unwindowed(self, method: str, ctx: Optional[int], args: List[Any]) -> None:
-        """A notification outside the window (``ack`` itself; the client's
-        few control notifications)."""
-        body = codec.encode(M.notification(method, ctx, args))
-        with self._send_lock:
-            self._write(body, "notification", method, None)
-
-    def take_ack(self, count: int) -> None:
-        """The peer consumed ``count`` of our notifications: room again."""
-        with self._window_cv:
-            for _ in range(min(count, len(self._out_sizes))):
-                self._out_bytes -= self._out_sizes.popleft()
-            self._window_cv.notify_all()
-
-    def _consumed_one(self, size: int) -> None:
-        """The owner took a peer notification from the inbox. Acks go out
-        when half a window (count or bytes) has been taken, never more
-        often: a sender is blocked only with more than half a window still
-        on its way, and taking that in sends the ack (so no ack per message,
-        which would be one more system call per one-way call)."""
-        self._consumed += 1
-        self._consumed_bytes += size
-        if self._consumed >= self.window // 2 or self._consumed_bytes >= self.window_bytes // 2:
-            self.flush_acks()
-
-    def flush_acks(self) -> None:
-        if not self._consumed or not self.alive:
-            return
-        count, self._consumed, self._consumed_bytes = self._consumed, 0, 0
-        with self.read_lock:
-            self._in_unacked -= count
-        try:
-            self.notify_unwindowed(M.ACK, None, [count])
-        except SessionClosed:
-            pass
-
     # ------------------------------------------------------------ receiving
     def _route(self, msg: M.Message, size: int) -> None:
         """Deliver one decoded message (``read_lock`` held)."""
@@ -381,20 +202,26 @@ class Session:
 
     def _receive(self, timeout: Optional[float], limit: int) -> None:
         """Owner: wait in ``recv`` for bytes, at most ``timeout`` seconds
-        (None: for ever), and route them. No lock is held while it waits:
-        the owner is the only reader while ``owner_depth`` > 0."""
-        self._set_receive_timeout(timeout)
-        try:
-            data = framing.read_some(self.sock, limit, block=True)
-        except framing.PeerClosed:
-            self.eof = True
-            return
-        except OSError as exc:
-            self.broken = f"its pipe failed: {exc}"
-            return
+        (None: for ever), and route them."""
+        data = self._receive_bytes(timeout, limit)
         if data:
             with self.read_lock:
                 self._take_in(data)
+
+    def _receive_bytes(self, timeout: Optional[float], limit: int = 1024 * 1024) -> bytes:
+        """Owner: what one waiting ``recv`` brings (b'' when ``timeout``
+        passed or the peer is gone). No lock is held while it waits: the
+        owner is the only reader while ``owner_depth`` > 0."""
+        if not self.alive:
+            return b""
+        self._set_receive_timeout(timeout)
+        try:
+            return framing.read_some(self.sock, limit, block=True)
+        except framing.PeerClosed:
+            self.eof = True
+        except OSError as exc:
+            self.broken = f"its pipe failed: {exc}"
+        return b""
 
     def _set_receive_timeout(self, timeout: Optional[float]) -> None:
         """SO_RCVTIMEO for the owner's wait, set again only when it is more
@@ -511,88 +338,6 @@ class Session:
             # frame left unfinished: the background reader times those (and
             # may not have seen its bytes).
             self._owner_stops(left_behind=True)
-
-    # ------------------------------------------------------------ fast paths
-    # The hook round trip, both ends: one recv, one decode, nothing routed,
-    # queued or dispatched when the frame that comes is the one awaited and
-    # nothing else is queued (else the general :meth:`wait` takes over).
-    # Measured: see docs/benchmarks.md, "The hook's fast path".
-
-    def call(self, method: str, ctx: Optional[int], args: List[Any],
-             timeout: Optional[float],
-             serve: Optional[Callable[[M.Message], None]] = None) -> Tuple[int, Optional[M.Response]]:
-        """Owner: :meth:`send_request`, then :meth:`wait` for its answer.
-        Returns the msgid (for :meth:`abandon`) and the answer, or None."""
-        msgid = self.send_request(method, ctx, args)
-        if self.waiter.enabled or self.trace is not None:
-            return msgid, self.wait(msgid, timeout, serve)  # type: ignore[return-value]
-        end = None if timeout is None else time.monotonic() + timeout
-        with self.read_lock:
-            self.owner_depth += 1
-            # Checked with the socket ours: a background reader may have
-            # queued what the peer sent before the answer.
-            queued = bool(self.inbox)
-        try:
-            data = b"" if queued else self._receive_bytes(timeout)
-            if data:
-                msg = self._whole_message(data)
-                if type(msg) is M.Response and msg.msgid == msgid:
-                    with self.read_lock:
-                        self._pending.pop(msgid, None)
-                    return msgid, msg
-                if msg is not None:
-                    with self.read_lock:
-                        self._route(msg, len(data) - framing.HEADER.size)
-            remaining = None if end is None else max(0.0, end - time.monotonic())
-            return msgid, self.wait(msgid, remaining, serve)  # type: ignore[return-value]
-        finally:
-            self._owner_stops(left_behind=True)
-
-    def next_or_serve(self, method: str,
-                      serve: Callable[[Optional[int], List[Any]], Any]) -> Union[M.Message, None, bool]:
-        """Owner, idle: the next message, as ``wait(None, None)`` -- except
-        that a ``method`` request that comes alone while nothing is queued
-        is answered here, with ``serve(ctx, args)`` as the result (the owner
-        is away from the socket meanwhile, as in ``yield_while_serving``),
-        and True is returned."""
-        if self.waiter.enabled or self.trace is not None:
-            return self.wait(None, None)
-        with self.read_lock:
-            self.owner_depth += 1
-            queued = bool(self.inbox)  # see call()
-        try:
-            data = b"" if queued else self._receive_bytes(None)
-            msg = self._whole_message(data) if data else None
-            if type(msg) is M.Request and msg.method == method:
-                handler = self.immediate.get(method)
-                if handler is None or handler(msg):
-                    self._owner_stops(left_behind=False)
-                    try:
-                        result = serve(msg.ctx, msg.args)
-                    finally:
-                        with self.read_lock:
-                            self.owner_depth += 1
-                    self.respond(msg.msgid, None, result)
-                return True
-            if msg is not None:
-                with self.read_lock:
-                    self._route(msg, len(data) - framing.HEADER.size)
-        finally:
-            self._owner_stops(left_behind=True)
-        return self.wait(None, None)
-
-    def _receive_bytes(self, timeout: Optional[float]) -> bytes:
-        """Owner (``owner_depth`` held): what one waiting ``recv`` brings."""
-        if not self.alive:
-            return b""
-        self._set_receive_timeout(timeout)
-        try:
-            return framing.read_some(self.sock, 1024 * 1024, block=True)
-        except framing.PeerClosed:
-            self.eof = True
-        except OSError as exc:
-            self.broken = f"its pipe failed: {exc}"
-        return b""
 
     def _whole_message(self, data: bytes) -> Optional[M.Message]:
         """The message, if ``data`` is exactly one frame and nothing was

@@ -46,6 +46,16 @@ def test_hexchat_burst_runs(tmp_path):
     assert all(r["n"] == 39 and len(r["round_medians_us"]) == 3 for r in in_host.values())
 
 
+def test_wait_primitives_runs_interleaved(tmp_path):
+    data = _run("wait_primitives.py", ["--n", "60", "--rounds", "2"], str(tmp_path / "w.json"))
+    results = data["results"]
+    assert set(results) == {"raw pipe floor"} | {f"{size}, ends wait in {how}"
+                                                 for size in ("60 bytes", "hook-sized msgpack")
+                                                 for how in ("recv", "poll", "epoll")}
+    for r in results.values():
+        assert r["n"] == 60 and len(r["round_medians_us"]) == 2 and r["median_us"] > 0
+
+
 def test_codec_benchmark_runs(tmp_path):
     data = _run("codec.py", ["--n", "50"], str(tmp_path / "c.json"))
     results = data["results"]
