@@ -35,14 +35,14 @@ Waiting. The owner waits for the peer in a blocking ``recv`` bounded by
 ``SO_RCVTIMEO`` (its deadline), everybody else never blocks
 (``MSG_DONTWAIT`` reads and writes; the background readers wait in
 ``poll``). Why not ``poll`` for the owner too: on the 2-vCPU VM we measure
-on, a ping-pong whose ends sleep in ``poll`` took 140-195 us a round trip
-against 55-90 us for ends that sleep in ``recv``, the same code otherwise;
-a sandboxed hook went from 180-240 us to 110-120 us (docs/benchmarks.md,
-"Waiting in recv"). The kernel wakes a ``recv`` sleeper also when the peer
-reads what it sent (``unix_write_space``), which ``poll`` filters out; that
-costs a context switch, yet it keeps both ends on one CPU, where a wake-up
-costs a few microseconds instead of a halted vCPU's 40-70. With a spin
-configured (``spin_us``) the owner polls as before.
+on, when the two ends sat on different vCPUs, a hook-sized msgpack
+ping-pong took 57-71 us a round trip with ends that sleep in ``recv``
+against 132-159 us in ``poll``, with half the system CPU; when both sat on
+one vCPU the two were equal (docs/benchmarks.md, "The hook's fast path";
+benchmarks/wait_primitives.py). The price: the kernel also wakes a ``recv``
+sleeper when the peer reads what it sent (``unix_write_space``), which
+``poll`` filters out, so each side switches 1.4-1.7 times per hook instead
+of 1.0. With a spin configured (``spin_us``) the owner polls as before.
 
 Flow control (``window``): each side may have at most ``window``
 notifications its peer has not yet acknowledged (an ``ack`` notification
@@ -71,6 +71,9 @@ from .sending import SendRefused, Sending, SessionClosed
 from .trace import Trace
 
 __all__ = ["Session", "SendRefused", "SessionClosed", "new_reply_queue", "WINDOW", "WINDOW_BYTES"]
+
+#: A wait shorter than this (seconds) polls: see ``_receive_bytes``.
+EXACT_WAIT_BELOW_S = 0.050
 
 #: Default notification window (count and bytes).
 WINDOW = 64
@@ -214,8 +217,15 @@ class Session(Sending, FastPaths):
         owner is the only reader while ``owner_depth`` > 0."""
         if not self.alive:
             return b""
-        self._set_receive_timeout(timeout)
         try:
+            if timeout is not None and timeout < EXACT_WAIT_BELOW_S:
+                # SO_RCVTIMEO counts in kernel ticks and ends up to two late
+                # (a 1 ms timeout took 8 ms here, 100 ms took 104): a short
+                # wait polls instead, whose timer is exact.
+                if not framing.wait_readable(self.fd, timeout):
+                    return b""
+                return framing.read_some(self.sock, limit)
+            self._set_receive_timeout(timeout)
             return framing.read_some(self.sock, limit, block=True)
         except framing.PeerClosed:
             self.eof = True
@@ -228,7 +238,8 @@ class Session(Sending, FastPaths):
         than a millisecond off: a hook waits its script's whole deadline
         each time, a few microseconds less than the last one, and that must
         not cost a system call per hook. It may wait up to 1 ms past the
-        deadline (the kernel's tick rounds it up as much again)."""
+        deadline, and the kernel's ticks add up to 8 ms more (4 ms ticks
+        here): a hook's deadline of 500 ms ends 504-509 ms after it began."""
         current = self._receive_timeout
         if timeout is None:
             if current is None:

@@ -75,3 +75,46 @@ def test_stack_answers_while_a_callback_blocks(hexchat_client):
     # nobody reads the request): that one has no "--- callback thread" header.
     assert "--- callback thread" in stacks, stacks
     assert "busy_in_a_hook" in stacks, stacks
+
+
+def test_the_reader_waits_out_the_grace_since_the_owner_last_left():
+    """The timer is armed once and not again on every leave: when it fires
+    while the owner is away but left less than the grace period ago, the
+    reader re-arms for the rest, and takes the socket only then. (Without
+    the re-arm nobody reads; without the check it reads too early.)"""
+    import socket
+    import threading
+    import time
+
+    from hexsandbox.rpc import codec, framing
+    from hexsandbox.rpc import messages as M
+    from hexsandbox.rpc.session import Session
+    from hexsandbox.rpc.standby import GRACE_S, Standby
+
+    ours, theirs = socket.socketpair()
+    handled = threading.Event()
+    handled_at = []
+
+    def on_ping(msg):
+        handled_at.append(time.monotonic())
+        handled.set()
+        return False
+
+    session = Session(ours, peer="test", max_frame=1 << 16, immediate={"ping": on_ping})
+    standby = Standby(session, lambda: None)
+    threading.Thread(target=standby.run, daemon=True).start()
+    try:
+        assert session.wait(None, 0.05) is None  # reading: the first timer finds the owner here
+        # Left now (the timer is armed); away for most of the grace period.
+        threading.Event().wait(GRACE_S * 0.8)
+        assert session.wait(None, 0.0001) is None  # back and gone again: no new arm
+        left = time.monotonic()
+        theirs.sendall(framing.frame(codec.encode(M.notification("ping", None, []))))
+        assert handled.wait(5), "no reader took the socket while the owner was away"
+        assert handled_at[0] >= left + GRACE_S - 0.001, (
+            f"read {1000 * (handled_at[0] - left):.1f} ms after the owner left, "
+            f"before the {1000 * GRACE_S:.0f} ms grace")
+    finally:
+        session.close()
+        theirs.close()
+        standby.needed()
