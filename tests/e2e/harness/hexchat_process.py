@@ -475,6 +475,9 @@ class HexChat:
         left = [p for p in related_procs(pid, sid=self.info.get("sid"), pgid=self.info.get("pgid"),
                                          known=self._known_pids - {pid})
                 if p.pid not in self._launchers]
+        # One already on its way out (killed by HexChat's death a moment
+        # ago) is not left behind: wait for its exit, an event (pidfd).
+        left = [p for p in left if not (p.exiting() and wait_pid_exit(p.pid, 2.0))]
         leftovers = [(p.pid, p.cmdline()) for p in left]
         still = terminate_all([p.pid for p in left], grace=2.0)
         if self.info.get("pgid"):

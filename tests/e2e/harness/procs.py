@@ -137,6 +137,18 @@ class ProcInfo:
             return f"[{self.comm}]"
         return raw.replace(b"\0", b" ").decode(errors="replace").strip() or f"[{self.comm}]"
 
+    def exiting(self) -> bool:
+        """Whether it is in its exit path: its memory is already released
+        (an empty cmdline; a user process has one until then) but it is not
+        a zombie yet. A process SIGKILLed by its parent's death (the zygote
+        and workers: PR_SET_PDEATHSIG) is in this state for a moment right
+        after the parent is gone, longer on a loaded machine."""
+        try:
+            with open(f"/proc/{self.pid}/cmdline", "rb") as f:
+                return f.read() == b"" and self.state not in ("Z", "X")
+        except OSError:
+            return False
+
 
 def proc_info(pid: int) -> Optional[ProcInfo]:
     try:
