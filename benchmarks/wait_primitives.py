@@ -13,9 +13,15 @@ process whose end waits the same way as ours, taken in turn (benchtools.interlea
   hook_roundtrip.py) that the echo end decodes, answers with a msgpack
   response and the asking end decodes: the least Python a hook round trip
   can run;
-* ``raw pipe floor``: hook_roundtrip.py's floor, for reference.
+* ``raw pipe floor``: hook_roundtrip.py's floor, for reference (not pinned);
+* with ``--pin``, also the sandboxed hook of hook_roundtrip.py, its worker
+  pinned like the echo processes.
 
-Usage: python benchmarks/wait_primitives.py [--n 6000] [--rounds 3] [--json FILE]
+``--pin cross`` puts this process on CPU 0 and every peer on CPU 1, so each
+wake-up crosses vCPUs (the VM's slow mode, which otherwise comes and goes
+by itself); ``--pin same`` puts them all on CPU 0.
+
+Usage: python benchmarks/wait_primitives.py [--n 6000] [--rounds 3] [--pin cross|same] [--json FILE]
 Prints a table and writes JSON (default benchmarks/results/wait_primitives.json).
 """
 
@@ -26,7 +32,7 @@ import select
 import socket
 import struct
 import sys
-from typing import Callable, Dict, List
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import msgpack
 
@@ -74,11 +80,13 @@ def _echo(sock: socket.socket, how: str, hook: bool) -> None:
         sock.send(data)
 
 
-def ping_pong(how: str, hook: bool) -> Callable[[int], List[int]]:
+def ping_pong(how: str, hook: bool, peer_cpu: Optional[int]) -> Callable[[int], List[int]]:
     """A measure: the forked echo process starts now and serves every round."""
     ours, theirs = socket.socketpair()
     if os.fork() == 0:
         ours.close()
+        if peer_cpu is not None:
+            os.sched_setaffinity(0, {peer_cpu})
         _echo(theirs, how, hook)
     theirs.close()
     receive = _waiter(ours, how)
@@ -99,17 +107,59 @@ def ping_pong(how: str, hook: bool) -> Callable[[int], List[int]]:
     return lambda k: time_each(call, k)
 
 
-def main(argv: List[str] = None) -> int:
+SCRIPT = '''
+__module_name__ = "bench"
+import hexchat
+def quiet(word, word_eol, userdata):
+    return hexchat.EAT_NONE
+hexchat.hook_print("Channel Message", quiet)
+'''
+
+
+def sandboxed(peer_cpu: int) -> Tuple[Any, Callable[[int], List[int]]]:
+    """hook_roundtrip.py's sandboxed hook, every thread of its worker on
+    ``peer_cpu``; the client to close, and the measure."""
+    from hexsandbox.benchtools import sandboxed_hook_call
+    from hexsandbox.testing import EmulatedClient
+
+    client = EmulatedClient(deadline_ms=5000, spin_us=0)
+    client.load(SCRIPT)
+    pid = client.sandbox.find("bench").worker.pid
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        os.sched_setaffinity(int(tid), {peer_cpu})
+    call = sandboxed_hook_call(client.sandbox, "bench", "print 'Channel Message'")
+    return client, lambda k: time_each(call, k)
+
+
+def main(argv: Optional[List[str]] = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    pin = None
+    if "--pin" in argv:
+        at = argv.index("--pin")
+        pin, argv = argv[at + 1], argv[:at] + argv[at + 2:]
+        if pin not in ("cross", "same") or len(os.sched_getaffinity(0)) < 2:
+            print("--pin takes cross or same, and needs two CPUs", file=sys.stderr)
+            return 2
     args = bench_arguments(argv, __doc__, os.path.join(HERE, "results", "wait_primitives.json"))
+    peer_cpu = None if pin is None else (1 if pin == "cross" else 0)
+    if pin is not None:
+        os.sched_setaffinity(0, {0})
     measures: Dict[str, Callable[[int], List[int]]] = {"raw pipe floor": pipe_floor_samples}
     for hook in (False, True):
         for how in ("recv", "poll", "epoll"):
             measures[f"{'hook-sized msgpack' if hook else '60 bytes'}, ends wait in {how}"] = \
-                ping_pong(how, hook)
-    results = interleaved(measures, args.n, args.rounds)
+                ping_pong(how, hook, peer_cpu)
+    client = None
+    if peer_cpu is not None:
+        client, measures["sandboxed hook"] = sandboxed(peer_cpu)
+    try:
+        results = interleaved(measures, args.n, args.rounds)
+    finally:
+        if client is not None:
+            client.close()
     print_table(results)
-    write_results(args.json, results, argv, "benchmarks/wait_primitives.py")
+    write_results(args.json, results, argv + (["--pin", pin] if pin else []),
+                  "benchmarks/wait_primitives.py")
     return 0
 
 

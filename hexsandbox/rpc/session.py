@@ -35,11 +35,12 @@ Waiting. The owner waits for the peer in a blocking ``recv`` bounded by
 ``SO_RCVTIMEO`` (its deadline), everybody else never blocks
 (``MSG_DONTWAIT`` reads and writes; the background readers wait in
 ``poll``). Why not ``poll`` for the owner too: on the 2-vCPU VM we measure
-on, when the two ends sat on different vCPUs, a hook-sized msgpack
-ping-pong took 57-71 us a round trip with ends that sleep in ``recv``
-against 132-159 us in ``poll``, with half the system CPU; when both sat on
-one vCPU the two were equal (docs/benchmarks.md, "The hook's fast path";
-benchmarks/wait_primitives.py). The price: the kernel also wakes a ``recv``
+on, with the two ends pinned to different vCPUs, a hook-sized msgpack
+ping-pong took 74 us a round trip with ends that sleep in ``recv`` against
+364 us in ``poll``, and the sandboxed hook 119-161 us against 437-463 us;
+on one vCPU the waits were equal (docs/benchmarks.md, "The hook's fast
+path"; ``benchmarks/wait_primitives.py --pin cross``). The VM moves between
+the two by itself. The price: the kernel also wakes a ``recv``
 sleeper when the peer reads what it sent (``unix_write_space``), which
 ``poll`` filters out, so each side switches 1.4-1.7 times per hook instead
 of 1.0. With a spin configured (``spin_us``) the owner polls as before.

@@ -54,6 +54,11 @@ def test_wait_primitives_runs_interleaved(tmp_path):
                                                  for how in ("recv", "poll", "epoll")}
     for r in results.values():
         assert r["n"] == 60 and len(r["round_medians_us"]) == 2 and r["median_us"] > 0
+    if len(os.sched_getaffinity(0)) >= 2:
+        pinned = _run("wait_primitives.py", ["--n", "60", "--rounds", "2", "--pin", "cross"],
+                      str(tmp_path / "p.json"))
+        assert set(pinned["results"]) == set(results) | {"sandboxed hook"}
+        assert pinned["meta"]["command"].endswith("--pin cross")
 
 
 def test_codec_benchmark_runs(tmp_path):
