@@ -68,9 +68,15 @@ class ProtocolError(ValueError):
     """A decoded message of the wrong shape."""
 
 
-def _bad_params() -> ProtocolError:
-    return ProtocolError("params must be an array starting with the context handle, "
-                         "an int or nil")
+def _context(params: Any, method: Any) -> Optional[int]:
+    """The context handle that starts ``params`` (and ``method`` checked)."""
+    if type(method) is not str:
+        raise ProtocolError("method must be a string")
+    if type(params) is not list or not params or (params[0] is not None
+                                                  and type(params[0]) is not int):
+        raise ProtocolError("params must be an array starting with the context handle, "
+                            "an int or nil")
+    return params[0]
 
 
 def parse(msg: Any) -> Message:
@@ -90,14 +96,7 @@ def parse(msg: Any) -> Message:
         _, msgid, method, params = msg
         if type(msgid) is not int or not 0 <= msgid < _MSGID_END:
             raise ProtocolError("msgid must be an unsigned 32-bit int")
-        if type(method) is not str:
-            raise ProtocolError("method must be a string")
-        if type(params) is not list or not params:
-            raise _bad_params()
-        ctx = params[0]
-        if ctx is not None and type(ctx) is not int:
-            raise _bad_params()
-        return Request(msgid, method, ctx, params[1:])
+        return Request(msgid, method, _context(params, method), params[1:])
     if kind == _RESPONSE and type(kind) is int:
         if size != 4:
             raise ProtocolError("a response has 4 elements")
@@ -112,14 +111,7 @@ def parse(msg: Any) -> Message:
         if size != 3:
             raise ProtocolError("a notification has 3 elements")
         _, method, params = msg
-        if type(method) is not str:
-            raise ProtocolError("method must be a string")
-        if type(params) is not list or not params:
-            raise _bad_params()
-        ctx = params[0]
-        if ctx is not None and type(ctx) is not int:
-            raise _bad_params()
-        return Notification(method, ctx, params[1:])
+        return Notification(method, _context(params, method), params[1:])
     if type(kind) is not int:
         raise ProtocolError(f"not a message: {type(msg).__name__}")
     raise ProtocolError(f"unknown message kind {kind!r}")
