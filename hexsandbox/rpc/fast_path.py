@@ -6,7 +6,9 @@ awaited and nothing else is queued; anything else goes the general way
 Why a path of its own: every Python function call on the way costs 1-3 us
 here with caches cold after each wake-up, and the general path made about
 25 of them per side; this one makes about 8. Measured in docs/benchmarks.md,
-"The hook's fast path". A mixin of ``Session``.
+"The hook's fast path". A mixin of ``Session``. A spinning owner
+(``spin_us``) and a traced session (``HEXSANDBOX_TRACE``, which records
+every message) always go the general way.
 """
 
 from __future__ import annotations
