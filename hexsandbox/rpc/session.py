@@ -32,7 +32,8 @@ there into a reassembly buffer (:mod:`.framing`), so a peer that sends half
 a frame costs its waiter at most its own deadline and nobody else anything.
 
 Waiting. The owner waits for the peer in a blocking ``recv`` bounded by
-``SO_RCVTIMEO`` (its deadline), everybody else never blocks
+``SO_RCVTIMEO`` (25 ms slices up to its deadline: a caught signal restarts
+the kernel's timeout; the last 50 ms in ``poll``), everybody else never blocks
 (``MSG_DONTWAIT`` reads and writes; the background readers wait in
 ``poll``). Why not ``poll`` for the owner too: on the 2-vCPU VM we measure
 on, with the two ends pinned to different vCPUs, a hook-sized msgpack
@@ -73,8 +74,10 @@ from .trace import Trace
 
 __all__ = ["Session", "SendRefused", "SessionClosed", "new_reply_queue", "WINDOW", "WINDOW_BYTES"]
 
-#: A wait shorter than this (seconds) polls: see ``_receive_bytes``.
+#: A wait shorter than this (seconds) polls, and a longer one waits in
+#: ``recv`` slices of at most ``RECV_SLICE_S``: see ``_receive_bytes``.
 EXACT_WAIT_BELOW_S = 0.050
+RECV_SLICE_S = 0.025
 
 #: Default notification window (count and bytes).
 WINDOW = 64
@@ -226,7 +229,11 @@ class Session(Sending, FastPaths):
                 if not framing.wait_readable(self.fd, timeout):
                     return b""
                 return framing.read_some(self.sock, limit)
-            self._set_receive_timeout(timeout)
+            # A bounded wait blocks RECV_SLICE_S at a time (the caller
+            # loops): a caught signal (SIGCHLD, in HexChat) interrupts the
+            # recv, and Python's retry starts the kernel's timeout afresh,
+            # so one slice, not the whole deadline, is what it can add.
+            self._set_receive_timeout(None if timeout is None else RECV_SLICE_S)
             return framing.read_some(self.sock, limit, block=True)
         except framing.PeerClosed:
             self.eof = True
@@ -235,17 +242,10 @@ class Session(Sending, FastPaths):
         return b""
 
     def _set_receive_timeout(self, timeout: Optional[float]) -> None:
-        """SO_RCVTIMEO for the owner's wait, set again only when it is more
-        than a millisecond off: a hook waits its script's whole deadline
-        each time, a few microseconds less than the last one, and that must
-        not cost a system call per hook. It may wait up to 1 ms past the
-        deadline, and the kernel's ticks add up to 8 ms more (4 ms ticks
-        here): a hook's deadline of 500 ms ends 504-509 ms after it began."""
-        current = self._receive_timeout
-        if timeout is None:
-            if current is None:
-                return
-        elif current is not None and -0.001 <= current - timeout <= 0.001:
+        """SO_RCVTIMEO for the owner's wait (None: for ever), set only when
+        it changes: it is the one slice length or None, so a stream of hooks
+        sets it once."""
+        if timeout == self._receive_timeout:
             return
         try:
             framing.set_receive_timeout(self.sock, timeout)

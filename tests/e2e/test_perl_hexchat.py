@@ -6,6 +6,7 @@ import os
 import signal
 import time
 
+import gap_probe
 from harness import plugins_window
 from harness.procs import is_alive
 from test_sandbox_hexchat import PROBE, _zombie
@@ -204,19 +205,28 @@ def test_perl_isolation(sandboxed_hexchat_factory, scripted_server):
     assert "broken on purpose" in lines
     assert not any(s["name"] == "dieload" for s in hc.scripts_state())
     hc.eval("script('probe')['state'].update(max_gap=0.0, last=None)")
+    # What a failure was (stacks of the main thread in a stall, GC, faults, the
+    # machine's own stalls, when each trigger ran): only for the message.
+    hc.eval(gap_probe.PROBE)
+    machine = gap_probe.MachineStalls().__enter__()
+    triggered = []
 
     def sleep_in_a_hook():
         scripted_server.send(":alice!a@example.org PRIVMSG #test :sleepnow")
         scripted_server.roundtrip()
 
+    triggered.append(("PEXIT", round(time.monotonic(), 2)))
     hc.command("PEXIT", "#test")
     os.kill(pids["killme"], signal.SIGKILL)
     # Each hang may stall HexChat once, for at most the deadline; the
     # triggers are one probe tick apart so that two never share a main-loop turn.
-    for trigger in (lambda: hc.command("PSEGV", "#test"), lambda: hc.command("PSPIN", "#test"),
-                    sleep_in_a_hook):
+    for name, trigger in (("PSEGV", lambda: hc.command("PSEGV", "#test")),
+                          ("PSPIN", lambda: hc.command("PSPIN", "#test")),
+                          ("sleepnow", sleep_in_a_hook)):
+        triggered.append((name, round(time.monotonic(), 2)))
         trigger()
         _after_next_probe_tick(hc)
+    triggered.append(("PFLOOD", round(time.monotonic(), 2)))
     hc.command("PFLOOD", "#test")
 
     since = scripted_server.mark()
@@ -242,7 +252,10 @@ def test_perl_isolation(sandboxed_hexchat_factory, scripted_server):
     assert "crashed (SIGSEGV)" in reports[("segv", "crash")]
 
     stall = hc.eval("script('probe')['state']")
-    assert stall["ticks"] > 10 and stall["max_gap"] <= (deadline_ms + 50) / 1000, stall
+    machine.__exit__(None, None, None)
+    why = f"{stall}\ntriggers (at monotonic s): {triggered}\n" + gap_probe.describe(
+        hc.eval(gap_probe.READ), machine)
+    assert stall["ticks"] > 10 and stall["max_gap"] <= (deadline_ms + 50) / 1000, why
 
     stopped = hc.stop()
     survivors = {name: pid for name, pid in pids.items() if is_alive(pid) and not _zombie(pid)}
