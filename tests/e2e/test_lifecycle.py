@@ -5,12 +5,14 @@ measured faults; rows that can share a HexChat run share it."""
 import os
 import re
 import signal
+import tempfile
 import threading
 import time
 
 import pytest
 
-from harness.procs import descendants, is_alive, proc_info, remove_tree, send_signal, wait_pid_exit
+from harness.procs import (chown_tree, descendants, e2e_user, is_alive, proc_info, remove_tree, send_signal,
+                           wait_pid_exit)
 
 # Every script starts a `sleep 1000` and a Python child at load: they must end
 # with their worker, however it ends.
@@ -110,15 +112,31 @@ def _quit_seconds(hc):
     return exited["t"] - started, result
 
 
+@pytest.fixture
+def private_tmp():
+    """A temporary folder of the e2e user's for HexChat's TMPDIR: every
+    HexChat that starts removes the runtime dirs of dead HexChats in its
+    temporary folder, so in the shared /tmp another test's HexChat, started
+    in the same second, removed the one this test looks for (seen once in a
+    loop of full runs: "nobody could clean it up")."""
+    # Not under pytest's tmp_path: its parents are root's, closed to the user.
+    path = tempfile.mkdtemp(prefix="hexsandbox-e2e-tmp-")
+    user = e2e_user()
+    chown_tree(path, user.uid, user.gid)
+    yield {"TMPDIR": path}
+    remove_tree(path)
+
+
 @pytest.mark.parametrize("start", ["zygote", "spawn"])
-def test_hexchat_sigkilled_leaves_nothing_running(sandboxed_hexchat_factory, start):
+def test_hexchat_sigkilled_leaves_nothing_running(sandboxed_hexchat_factory, start, private_tmp):
     """Row: HexChat killed with SIGKILL; idle, busy-looping, sleeping-in-callback
     and SIGSTOPped workers, each with children, all gone within 2 s. Row: the
     runtime dir left behind after a SIGKILL is removed at the next start.
     Both start modes: a zygote's workers have no parent-death signal."""
     hc = sandboxed_hexchat_factory(sandbox={"idle.py": IDLE, "busy.py": BUSY, "sleeper.py": SLEEPER,
                                             "stopped.py": STOPPED},
-                                   ini=f"[defaults]\ndeadline_ms = 200\n[sandbox]\nstart = {start}\n")
+                                   ini=f"[defaults]\ndeadline_ms = 200\n[sandbox]\nstart = {start}\n",
+                                   process_env=private_tmp)
     states = {s["name"]: s for s in hc.wait_running("idle", "busy", "sleeper", "stopped")}
     runtime_dir = _runtime_dir(states["idle"]["pid"])
     hc.command("SPIN", "#test")
@@ -144,7 +162,9 @@ def test_hexchat_sigkilled_leaves_nothing_running(sandboxed_hexchat_factory, sta
     assert not left, [(p, open(f"/proc/{p}/cmdline", "rb").read()) for p in left]
     assert os.path.isdir(runtime_dir), "nobody could clean it up"
 
-    again = sandboxed_hexchat_factory(sandbox={"idle.py": IDLE})
+    assert os.path.dirname(runtime_dir) == private_tmp["TMPDIR"]
+
+    again = sandboxed_hexchat_factory(sandbox={"idle.py": IDLE}, process_env=private_tmp)
     again.wait_running("idle")
     assert not os.path.exists(runtime_dir), "a dead HexChat's runtime dir is removed at the next start"
 
