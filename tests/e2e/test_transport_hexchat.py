@@ -13,6 +13,7 @@ import time
 
 import pytest
 
+import gap_probe
 from test_sandbox_hexchat import ECHO, PROBE, _front_lines
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
@@ -138,6 +139,7 @@ def test_a_30_s_command_flood_then_unload(sandboxed_hexchat_factory, scripted_se
     while not any(line.lstrip("\t").startswith("tick ") for line in hc.transcript()["#test"]):
         assert time.monotonic() < deadline, "the flood did not start"
     hc.eval("script('probe')['state'].update(max_gap=0.0, last=None, gaps=[])")
+    hc.eval(gap_probe.PROBE)  # what a failure was, for the message only
     rss_before = _rss_kb(hc.pid)
     ticker_before = sum(1 for line in hc.transcript()["#test"] if line.lstrip("\t").startswith("ticker "))
     # The probe alone measures the gaps the flood causes: an echo round trip
@@ -147,16 +149,18 @@ def test_a_30_s_command_flood_then_unload(sandboxed_hexchat_factory, scripted_se
     # A fixed 30 s observation window. The test itself stays out of HexChat's
     # way meanwhile: busy-looping control round trips would add a CPU hog and
     # a stream of main-loop work of the test's own to what is measured.
-    time.sleep(30)
+    with gap_probe.MachineStalls() as machine:
+        time.sleep(30)
     rss_after = _rss_kb(hc.pid)
     probe = hc.eval("script('probe')['state']")
+    findings = gap_probe.describe(hc.eval(gap_probe.READ), machine)
     _echo_answers(hc, scripted_server, "during the flood")
     lines = [line.lstrip("\t") for line in hc.transcript()["#test"]]
     ticks = sum(1 for line in lines if line.startswith("tick "))
     ticker = sum(1 for line in lines if line.startswith("ticker "))
     assert ticks > 10_000, "the flood ran"
     assert ticker - ticker_before >= 50, "the other script's timer kept ticking (every 500 ms)"
-    assert probe["max_gap"] <= 0.100, probe
+    assert probe["max_gap"] <= 0.100, f"{probe}\n{findings}"
     assert rss_after - rss_before < 20 * 1024, f"HexChat RSS grew {rss_after - rss_before} kB"
     assert not hc.reports()
 
