@@ -13,7 +13,8 @@ process whose end waits the same way as ours, taken in turn (benchtools.interlea
   hook_roundtrip.py) that the echo end decodes, answers with a msgpack
   response and the asking end decodes: the least Python a hook round trip
   can run;
-* ``raw pipe floor``: hook_roundtrip.py's floor, for reference (not pinned);
+* ``raw pipe floor``: hook_roundtrip.py's floor, its echo process pinned
+  like the others;
 * with ``--pin``, also the sandboxed hook of hook_roundtrip.py, its worker
   pinned like the echo processes.
 
@@ -144,7 +145,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     peer_cpu = None if pin is None else (1 if pin == "cross" else 0)
     if pin is not None:
         os.sched_setaffinity(0, {0})
-    measures: Dict[str, Callable[[int], List[int]]] = {"raw pipe floor": pipe_floor_samples}
+    measures: Dict[str, Callable[[int], List[int]]] = {
+        "raw pipe floor": lambda k: pipe_floor_samples(k, cpu=peer_cpu)}
     for hook in (False, True):
         for how in ("recv", "poll", "epoll"):
             measures[f"{'hook-sized msgpack' if hook else '60 bytes'}, ends wait in {how}"] = \

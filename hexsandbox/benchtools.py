@@ -46,9 +46,10 @@ def pipe_floor(n: int, python: Optional[str] = None) -> Dict[str, float]:
     return percentiles(pipe_floor_samples(n, python))
 
 
-def pipe_floor_samples(n: int, python: Optional[str] = None) -> List[int]:
+def pipe_floor_samples(n: int, python: Optional[str] = None, cpu: Optional[int] = None) -> List[int]:
     """Round trip of ~60-byte messages to a spawned process over the same
-    kind of pipe the sandbox uses: the least a synchronous hook can cost."""
+    kind of pipe the sandbox uses: the least a synchronous hook can cost.
+    ``cpu``: pin the spawned process to that CPU (benchmarks/wait_primitives.py)."""
     import multiprocess
 
     ctx = multiprocess.get_context("spawn")
@@ -58,6 +59,8 @@ def pipe_floor_samples(n: int, python: Optional[str] = None) -> List[int]:
     proc = ctx.Process(target=echo, args=(child,), daemon=True, name="hexsandbox:bench-echo")
     proc.start()
     child.close()
+    if cpu is not None:
+        os.sched_setaffinity(proc.pid, {cpu})
     payload = b"\x80\x05" + b"x" * 60
 
     def ping() -> None:
