@@ -134,16 +134,13 @@ def sandboxed(peer_cpu: int) -> Tuple[Any, Callable[[int], List[int]]]:
 
 def main(argv: Optional[List[str]] = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    pin = None
-    if "--pin" in argv:
-        at = argv.index("--pin")
-        pin, argv = argv[at + 1], argv[:at] + argv[at + 2:]
-        if pin not in ("cross", "same") or len(os.sched_getaffinity(0)) < 2:
-            print("--pin takes cross or same, and needs two CPUs", file=sys.stderr)
+    args = bench_arguments(argv, __doc__, os.path.join(HERE, "results", "wait_primitives.json"),
+                           lambda parser: parser.add_argument("--pin", choices=("cross", "same")))
+    peer_cpu = {None: None, "cross": 1, "same": 0}[args.pin]
+    if peer_cpu is not None:
+        if len(os.sched_getaffinity(0)) < 2:
+            print("--pin needs two CPUs", file=sys.stderr)
             return 2
-    args = bench_arguments(argv, __doc__, os.path.join(HERE, "results", "wait_primitives.json"))
-    peer_cpu = None if pin is None else (1 if pin == "cross" else 0)
-    if pin is not None:
         os.sched_setaffinity(0, {0})
     measures: Dict[str, Callable[[int], List[int]]] = {
         "raw pipe floor": lambda k: pipe_floor_samples(k, cpu=peer_cpu)}
@@ -160,8 +157,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         if client is not None:
             client.close()
     print_table(results)
-    write_results(args.json, results, argv + (["--pin", pin] if pin else []),
-                  "benchmarks/wait_primitives.py")
+    write_results(args.json, results, argv, "benchmarks/wait_primitives.py")
     return 0
 
 

@@ -225,11 +225,15 @@ def print_table(results: Dict[str, Dict[str, Any]]) -> None:
               f"{r['mean_us']:>9.1f}  {rounds}")
 
 
-def bench_arguments(argv: List[str], doc: str, json_path: str) -> Any:
-    """The options every round-trip benchmark takes: --n, --rounds, --json."""
+def bench_arguments(argv: List[str], doc: str, json_path: str,
+                    more: Optional[Callable[[Any], None]] = None) -> Any:
+    """The options every round-trip benchmark takes: --n, --rounds, --json
+    (and what ``more(parser)`` adds)."""
     import argparse
 
     parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    if more is not None:
+        more(parser)
     parser.add_argument("--n", type=int, default=6000, help="samples per measure, over all rounds")
     parser.add_argument("--rounds", type=int, default=3, help="measures taken in turn this many times")
     parser.add_argument("--json", default=json_path)

@@ -138,8 +138,6 @@ class WorkerRuntime:
         #: Contexts the client said were closed (see ``context_closed``).
         self.closed_contexts: Set[Any] = set()
         self._receiver_ident: Optional[int] = None
-        #: The socket to the client (tests write hostile bytes on it).
-        self.connection = sock
         self.session = Session(
             sock, peer=peer, max_frame=MAX_FRAME_FROM_CLIENT, spin_us=spin_us,
             yield_while_serving=True, trace=trace.from_environment(),
@@ -150,6 +148,11 @@ class WorkerRuntime:
                        M.EVENTS: self._on_event})
         self.session.gate = self._may_send
         self._standby = Standby(self.session, self._connection_lost)
+
+    @property
+    def connection(self) -> socket.socket:
+        """The socket to the client (tests write hostile bytes on it)."""
+        return self.session.sock
 
     # ---- sending ---------------------------------------------------------
     def _may_send(self) -> bool:

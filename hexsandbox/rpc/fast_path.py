@@ -17,7 +17,6 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any, Callable, Deque, Dict, List, Optional, Tuple, Union
 
-from . import framing
 from . import messages as M
 from .trace import Trace
 
@@ -38,14 +37,14 @@ class FastPaths:
         _pending: Dict[int, Any]
 
         def send_request(self, method: str, ctx: Optional[int], args: List[Any],
-                         waiter: Any = None) -> int: ...
+                         waiter: Any = ...) -> int: ...
         def respond(self, msgid: int, error: Optional[List[str]], result: Any) -> None: ...
         def wait(self, msgid: Optional[int], timeout: Optional[float],
                  serve: Optional[Callable[[M.Message], None]] = None,
                  read_limit: int = 1024 * 1024) -> Optional[M.Message]: ...
-        def _receive_bytes(self, timeout: Optional[float], limit: int = ...) -> bytes: ...
-        def _whole_message(self, data: bytes) -> Optional[M.Message]: ...
-        def _route(self, msg: M.Message, size: int) -> None: ...
+        def _read_bytes(self, timeout: Optional[float], limit: int = ...) -> bytes: ...
+        def _take_one(self, data: bytes,
+                      wanted: Callable[[M.Message], bool]) -> Optional[M.Message]: ...
         def _owner_stops(self, left_behind: bool) -> None: ...
 
     def call(self, method: str, ctx: Optional[int], args: List[Any],
@@ -63,16 +62,13 @@ class FastPaths:
             # queued what the peer sent before the answer.
             queued = bool(self.inbox)
         try:
-            data = b"" if queued else self._receive_bytes(timeout)
-            if data:
-                msg = self._whole_message(data)
-                if type(msg) is M.Response and msg.msgid == msgid:
-                    with self.read_lock:
-                        self._pending.pop(msgid, None)
-                    return msgid, msg
-                if msg is not None:
-                    with self.read_lock:
-                        self._route(msg, len(data) - framing.HEADER.size)
+            data = b"" if queued else self._read_bytes(timeout)
+            msg = self._take_one(data, lambda m: type(m) is M.Response and m.msgid == msgid) \
+                if data else None
+            if msg is not None:
+                with self.read_lock:
+                    self._pending.pop(msgid, None)
+                return msgid, msg  # type: ignore[return-value]
             remaining = None if end is None else max(0.0, end - time.monotonic())
             return msgid, self.wait(msgid, remaining, serve)  # type: ignore[return-value]
         finally:
@@ -91,9 +87,10 @@ class FastPaths:
             self.owner_depth += 1
             queued = bool(self.inbox)  # see call()
         try:
-            data = b"" if queued else self._receive_bytes(None)
-            msg = self._whole_message(data) if data else None
-            if type(msg) is M.Request and msg.method == method:
+            data = b"" if queued else self._read_bytes(None)
+            msg = self._take_one(data, lambda m: type(m) is M.Request and m.method == method) \
+                if data else None
+            if isinstance(msg, M.Request):
                 handler = self.immediate.get(method)
                 if handler is None or handler(msg):
                     self._owner_stops(left_behind=False)
@@ -104,9 +101,6 @@ class FastPaths:
                             self.owner_depth += 1
                     self.respond(msg.msgid, None, result)
                 return True
-            if msg is not None:
-                with self.read_lock:
-                    self._route(msg, len(data) - framing.HEADER.size)
         finally:
             self._owner_stops(left_behind=True)
         return self.wait(None, None)

@@ -16,19 +16,13 @@ switch context before they look at the method (see docs/protocol.md).
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 from typing import Any, List, Optional, Union
 
 
-class Kind(enum.IntEnum):
-    REQUEST = 0
-    RESPONSE = 1
-    NOTIFICATION = 2
-
-
-# Plain ints for the hot path (an IntEnum member is a slower lookup and compare).
-_REQUEST, _RESPONSE, _NOTIFICATION = 0, 1, 2
+#: The kinds, as on the wire (plain ints: an IntEnum member is a slower
+#: lookup and compare on the hot path).
+REQUEST, RESPONSE, NOTIFICATION = 0, 1, 2
 _MSGID_END = 2 ** 32
 
 # Slotted, not frozen: a frozen dataclass sets each field through
@@ -90,14 +84,14 @@ def parse(msg: Any) -> Message:
         raise ProtocolError(f"not a message: {type(msg).__name__}")
     kind = msg[0]
     size = len(msg)
-    if kind == _REQUEST and type(kind) is int:
+    if kind == REQUEST and type(kind) is int:
         if size != 4:
             raise ProtocolError("a request has 4 elements")
         _, msgid, method, params = msg
         if type(msgid) is not int or not 0 <= msgid < _MSGID_END:
             raise ProtocolError("msgid must be an unsigned 32-bit int")
         return Request(msgid, method, _context(params, method), params[1:])
-    if kind == _RESPONSE and type(kind) is int:
+    if kind == RESPONSE and type(kind) is int:
         if size != 4:
             raise ProtocolError("a response has 4 elements")
         _, msgid, error, result = msg
@@ -107,7 +101,7 @@ def parse(msg: Any) -> Message:
                                       and type(error[0]) is str and type(error[1]) is str):
             raise ProtocolError("error must be nil or [type, message]")
         return Response(msgid, error, result)
-    if kind == _NOTIFICATION and type(kind) is int:
+    if kind == NOTIFICATION and type(kind) is int:
         if size != 3:
             raise ProtocolError("a notification has 3 elements")
         _, method, params = msg
@@ -118,15 +112,15 @@ def parse(msg: Any) -> Message:
 
 
 def request(msgid: int, method: str, ctx: Optional[int], args: List[Any]) -> list:
-    return [_REQUEST, msgid, method, [ctx, *args]]
+    return [REQUEST, msgid, method, [ctx, *args]]
 
 
 def response(msgid: int, error: Optional[List[str]], result: Any) -> list:
-    return [_RESPONSE, msgid, error, result]
+    return [RESPONSE, msgid, error, result]
 
 
 def notification(method: str, ctx: Optional[int], args: List[Any]) -> list:
-    return [_NOTIFICATION, method, [ctx, *args]]
+    return [NOTIFICATION, method, [ctx, *args]]
 
 
 # ---- the session's own methods (the API's are in hexsandbox.api_table) -------

@@ -85,9 +85,9 @@ class Sending:
     def _write(self, body: bytes, kind: str, method: Optional[str], msgid: Optional[int]) -> None:
         """Write one frame (``_send_lock`` held), after the held batch if
         any: what was held keeps its place before whatever follows it."""
-        if self.eof or self.broken or self.closed:
+        if not self.alive:
             raise SessionClosed(f"{self.peer} is gone")
-        data = framing.HEADER.pack(len(body)) + body
+        data = framing.frame(body)
         if self._held:
             data = self._take_held() + data
         self._write_data(data)

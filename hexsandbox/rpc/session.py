@@ -75,7 +75,7 @@ from .trace import Trace
 __all__ = ["Session", "SendRefused", "SessionClosed", "new_reply_queue", "WINDOW", "WINDOW_BYTES"]
 
 #: A wait shorter than this (seconds) polls, and a longer one waits in
-#: ``recv`` slices of at most ``RECV_SLICE_S``: see ``_receive_bytes``.
+#: ``recv`` slices of at most ``RECV_SLICE_S``: see ``_read_bytes``.
 EXACT_WAIT_BELOW_S = 0.050
 RECV_SLICE_S = 0.025
 
@@ -192,36 +192,32 @@ class Session(Sending, FastPaths):
         self.inbox.append((msg, size, self._seq))
         self.inbox_bytes += size
 
-    def _ingest(self, limit: int) -> int:
+    def _ingest(self, limit: int) -> None:
         """Read what is ready (at most ``limit`` bytes), decode and route it
         (``read_lock`` held). Never blocks."""
-        if not self.alive:
-            return 0
-        try:
-            data = framing.read_some(self.sock, limit)
-        except framing.PeerClosed:
-            self.eof = True
-            return 0
-        except OSError as exc:
-            self.broken = f"its pipe failed: {exc}"
-            return 0
-        return self._take_in(data) if data else 0
+        data = self._read_bytes(0.0, limit)
+        if data:
+            self._take_in(data)
 
     def _receive(self, timeout: Optional[float], limit: int) -> None:
         """Owner: wait in ``recv`` for bytes, at most ``timeout`` seconds
         (None: for ever), and route them."""
-        data = self._receive_bytes(timeout, limit)
+        data = self._read_bytes(timeout, limit)
         if data:
             with self.read_lock:
                 self._take_in(data)
 
-    def _receive_bytes(self, timeout: Optional[float], limit: int = 1024 * 1024) -> bytes:
-        """Owner: what one waiting ``recv`` brings (b'' when ``timeout``
-        passed or the peer is gone). No lock is held while it waits: the
-        owner is the only reader while ``owner_depth`` > 0."""
+    def _read_bytes(self, timeout: Optional[float], limit: int = 1024 * 1024) -> bytes:
+        """What one read brings: at once (``timeout`` 0), waiting at most
+        ``timeout`` seconds, or for ever (None); b'' when nothing came or the
+        peer is gone. A waiting read is the owner's, and no lock is held
+        while it waits: the owner is the only reader while ``owner_depth``
+        > 0."""
         if not self.alive:
             return b""
         try:
+            if timeout == 0:
+                return framing.read_some(self.sock, limit)
             if timeout is not None and timeout < EXACT_WAIT_BELOW_S:
                 # SO_RCVTIMEO counts in kernel ticks and ends up to two late
                 # (a 1 ms timeout took 8 ms here, 100 ms took 104): a short
@@ -230,9 +226,9 @@ class Session(Sending, FastPaths):
                     return b""
                 return framing.read_some(self.sock, limit)
             # A bounded wait blocks RECV_SLICE_S at a time (the caller
-            # loops): a caught signal (SIGCHLD, in HexChat) interrupts the
-            # recv, and Python's retry starts the kernel's timeout afresh,
-            # so one slice, not the whole deadline, is what it can add.
+            # loops): a caught signal interrupts the recv, and Python's retry
+            # starts the kernel's timeout afresh, so one slice, not the whole
+            # deadline, is what it can add.
             self._set_receive_timeout(None if timeout is None else RECV_SLICE_S)
             return framing.read_some(self.sock, limit, block=True)
         except framing.PeerClosed:
@@ -253,27 +249,55 @@ class Session(Sending, FastPaths):
             return  # the socket is gone: the read says so
         self._receive_timeout = timeout
 
-    def _take_in(self, data: bytes) -> int:
+    def _take_in(self, data: bytes) -> None:
         """Decode and route the frames ``data`` completes (``read_lock`` held)."""
         try:
             bodies = self.reader.feed(data)
         except framing.FrameError as exc:
             self.broken = f"sent {exc}"
-            return len(data)
+            return
         for body in bodies:
-            try:
-                msg = M.parse(codec.decode(body))
-            except (codec.CodecError, M.ProtocolError) as exc:
-                self.broken = f"sent a malformed message: {exc}"
-                return len(data)
-            if self.trace is not None:
-                self.trace.record(self.peer, "in", _KIND_NAMES[type(msg)],
-                                  getattr(msg, "method", None), getattr(msg, "msgid", None),
-                                  len(body))
+            msg = self._parse(body)
+            if msg is None:
+                return
             self._route(msg, len(body))
             if not self.alive:
-                break
-        return len(data)
+                return
+
+    def _take_one(self, data: bytes, wanted: Callable[[M.Message], bool]) -> Optional[M.Message]:
+        """Owner (the only reader now): take ``data`` in, except that a
+        message ``wanted`` says yes to, if ``data`` is exactly that one
+        frame with nothing buffered before it, is returned instead of
+        routed (the fast path: nothing queued, no lock while decoding)."""
+        try:
+            body = self.reader.whole(data)
+        except framing.FrameError as exc:
+            self.broken = f"sent {exc}"
+            return None
+        if body is None:
+            with self.read_lock:
+                self._take_in(data)
+            return None
+        msg = self._parse(body)
+        if msg is None or wanted(msg):
+            return msg
+        with self.read_lock:
+            self._route(msg, len(body))
+        return None
+
+    def _parse(self, body: bytes) -> Optional[M.Message]:
+        """One frame body as a checked message, traced; None (and the peer
+        dropped) if it is not one."""
+        try:
+            msg = M.parse(codec.decode(body))
+        except (codec.CodecError, M.ProtocolError) as exc:
+            self.broken = f"sent a malformed message: {exc}"
+            return None
+        if self.trace is not None:
+            self.trace.record(self.peer, "in", _KIND_NAMES[type(msg)],
+                              getattr(msg, "method", None), getattr(msg, "msgid", None),
+                              len(body))
+        return msg
 
     def background_read(self, limit: int = 256 * 1024) -> bool:
         """The background reader's turn: False if it must stop watching the
@@ -332,7 +356,7 @@ class Session(Sending, FastPaths):
                             else:
                                 serve(msg)
                         continue
-                if self.eof or self.broken or self.closed:
+                if not self.alive:
                     return None
                 remaining = None
                 if end is not None:
@@ -350,23 +374,6 @@ class Session(Sending, FastPaths):
             # frame left unfinished: the background reader times those (and
             # may not have seen its bytes).
             self._owner_stops(left_behind=True)
-
-    def _whole_message(self, data: bytes) -> Optional[M.Message]:
-        """The message, if ``data`` is exactly one frame and nothing was
-        buffered; otherwise it is taken in as usual and None returned."""
-        try:
-            body = self.reader.whole(data)
-            if body is not None:
-                return M.parse(codec.decode(body))
-        except framing.FrameError as exc:
-            self.broken = f"sent {exc}"
-            return None
-        except (codec.CodecError, M.ProtocolError) as exc:
-            self.broken = f"sent a malformed message: {exc}"
-            return None
-        with self.read_lock:
-            self._take_in(data)
-        return None
 
     def _owner_stops(self, left_behind: bool) -> None:
         """The owner stops reading (one level). At the last level, tell

@@ -91,13 +91,19 @@ class MachineStalls:
         self.worst: List[Any] = []  # (lateness s, time.monotonic() when it slept)
         self._thread = threading.Thread(target=self._run, name="machine-stalls", daemon=True)
 
-    def __enter__(self) -> "MachineStalls":
+    def start(self) -> "MachineStalls":
         self._thread.start()
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def stop(self) -> None:
         self._stop.set()
         self._thread.join(5)
+
+    def __enter__(self) -> "MachineStalls":
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
 
     def _run(self) -> None:
         while not self._stop.is_set():

@@ -58,7 +58,7 @@ def test_wait_primitives_runs_interleaved(tmp_path):
         pinned = _run("wait_primitives.py", ["--n", "60", "--rounds", "2", "--pin", "cross"],
                       str(tmp_path / "p.json"))
         assert set(pinned["results"]) == set(results) | {"sandboxed hook"}
-        assert pinned["meta"]["command"].endswith("--pin cross")
+        assert "--pin cross" in pinned["meta"]["command"]
 
 
 def test_codec_benchmark_runs(tmp_path):

@@ -208,7 +208,7 @@ def test_perl_isolation(sandboxed_hexchat_factory, scripted_server):
     # What a failure was (stacks of the main thread in a stall, GC, faults, the
     # machine's own stalls, when each trigger ran): only for the message.
     hc.eval(gap_probe.PROBE)
-    machine = gap_probe.MachineStalls().__enter__()
+    machine = gap_probe.MachineStalls().start()
     triggered = []
 
     def sleep_in_a_hook():
@@ -252,7 +252,7 @@ def test_perl_isolation(sandboxed_hexchat_factory, scripted_server):
     assert "crashed (SIGSEGV)" in reports[("segv", "crash")]
 
     stall = hc.eval("script('probe')['state']")
-    machine.__exit__(None, None, None)
+    machine.stop()
     why = f"{stall}\ntriggers (at monotonic s): {triggered}\n" + gap_probe.describe(
         hc.eval(gap_probe.READ), machine)
     assert stall["ticks"] > 10 and stall["max_gap"] <= (deadline_ms + 50) / 1000, why
